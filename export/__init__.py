@@ -1,0 +1,1 @@
+"""Export: the manual's named files, the research dataset, reports."""

@@ -1,0 +1,385 @@
+"""Plan every page of a case's form pack: boxes, regions and printed text.
+
+A plan is pure geometry (no drawing), so the same plan yields both the PDF and
+the layout the scanner reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from reportlab.lib.utils import simpleSplit
+
+from formgen import geometry as g
+from formgen.geometry import mm
+from softa.instrument import (
+    FAMILY, SESSION, SLOTS, SOFTA_DIMENSIONS, SPREEKTIJD, SPREEKTIJD_BALANS, TAALGEBRUIK,
+    Instrument, Slot, Version, load_instrument,
+)
+from softa.layout import LAYOUT_VERSION, Box, CaseLayout, PageLayout, QrIdentity, Rect, Region
+from softa.manifest import Manifest, Participant
+
+
+@dataclass(frozen=True)
+class TextRun:
+    """One line of text; ``y_mm`` is the baseline measured from the page top."""
+
+    x_mm: float
+    y_mm: float
+    text: str
+    font: str = g.FONT
+    size: float = g.TEXT_PT
+    align: str = "left"
+
+
+@dataclass(frozen=True)
+class Shade:
+    rect_mm: Rect
+    gray: float
+
+
+@dataclass
+class Block:
+    """A horizontal strip of a form; contents are relative to the strip's top."""
+
+    height_mm: float
+    texts: list[TextRun] = field(default_factory=list)
+    shades: list[Shade] = field(default_factory=list)
+    boxes: list[tuple[Rect, dict[str, object]]] = field(default_factory=list)
+    regions: list[tuple[Rect, dict[str, object]]] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """Blocks that belong together; the header is repeated after a page break."""
+
+    header: Block
+    rows: list[Block]
+
+    @property
+    def height_mm(self) -> float:
+        return self.header.height_mm + sum(r.height_mm for r in self.rows) + g.SECTION_GAP_MM
+
+
+@dataclass(frozen=True)
+class PagePlan:
+    layout: PageLayout
+    identity: QrIdentity
+    title: str
+    subtitle: str
+    texts: tuple[TextRun, ...]
+    shades: tuple[Shade, ...]
+
+
+FORM_TITLES = {
+    "hulpverlener": "SOFTA-NL codeerformulier · versie hulpverlener",
+    "client": "SOFTA-NL codeerformulier · versie cliënt",
+    "gedragsdimensies": "Codeerformulier gedragsdimensies",
+    "zelfbeoordeling": "Zelfbeoordeling hulpverlener",
+}
+INSTRUCTION = ("Kruis een vakje duidelijk aan (x of ✓). Vergist? Kleur het vakje helemaal zwart: "
+               "een volledig gevuld vakje telt als níet aangekruist.")
+
+
+def _wrap(text: str, width_mm: float, size: float = g.TEXT_PT, font: str = g.FONT) -> list[str]:
+    return simpleSplit(text, font, size, mm(width_mm))
+
+
+def _box_rect(cx_mm: float, cy_mm: float, side_mm: float) -> Rect:
+    half = side_mm / 2
+    return (mm(cx_mm - half), mm(cy_mm - half), mm(cx_mm + half), mm(cy_mm + half))
+
+
+def _window_cx(col: int) -> float:
+    return g.GRID_LEFT_MM + (col + 0.5) * g.WINDOW_CELL_MM
+
+
+def _section_header(title: str, windows: range | None, minutes_label: str = "") -> Block:
+    width = g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM - 2
+    title_lines = _wrap(title + (f" · {minutes_label}" if minutes_label else ""), width, g.SUBTITLE_PT, g.FONT_BOLD)
+    title_mm = 4.6 * len(title_lines) + 1.4
+    height = title_mm + (g.WINDOW_LABEL_MM if windows is not None else 0.0) + 0.8
+    block = Block(height)
+    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0.5, g.CONTENT_RIGHT_MM, height - 0.3), 0.86))
+    for k, line in enumerate(title_lines):
+        block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1, 4.6 + 4.6 * k, line, g.FONT_BOLD, g.SUBTITLE_PT))
+    if windows is not None:
+        block.texts.append(TextRun(g.GRID_LEFT_MM - 1.5, title_mm + 3.4, "minuut:", g.FONT, g.SMALL_PT, "right"))
+        for col, window in enumerate(windows):
+            # The manual's forms label each window with its end minute (5, 10, ... 60).
+            block.texts.append(TextRun(_window_cx(col), title_mm + 3.4, str(window * 5), g.FONT_BOLD, g.TEXT_PT, "center"))
+    return block
+
+
+def _item_row(number: int, text: str, meta: dict[str, object], windows: range, shaded: bool) -> Block:
+    lines = _wrap(text, g.ITEM_TEXT_WIDTH_MM)
+    line_mm = g.LEADING_PT / g.mm(1)
+    height = max(g.ROW_MIN_MM, len(lines) * line_mm + g.ROW_PAD_MM)
+    block = Block(height)
+    if shaded:
+        block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), 0.955))
+    first_baseline = (height - len(lines) * line_mm) / 2 + line_mm * 0.78
+    block.texts.append(TextRun(g.CONTENT_LEFT_MM + 0.8, first_baseline, f"{number}."))
+    for k, line in enumerate(lines):
+        block.texts.append(TextRun(g.CONTENT_LEFT_MM + g.ITEM_NUMBER_MM, first_baseline + k * line_mm, line))
+    for col, window in enumerate(windows):
+        box_meta = dict(meta, window=window)
+        block.boxes.append((_box_rect(_window_cx(col), height / 2, g.BOX_MM), box_meta))
+    return block
+
+
+def _rating_row(question: str, values: tuple[int, ...], meta: dict[str, object]) -> Block:
+    lines = _wrap(question, g.GRID_LEFT_MM - g.CONTENT_LEFT_MM - 2, g.TEXT_PT, g.FONT_BOLD)
+    line_mm = g.LEADING_PT / g.mm(1)
+    height = max(g.RATING_ROW_MM, len(lines) * line_mm + g.ROW_PAD_MM)
+    block = Block(height)
+    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), 0.90))
+    first = (height - len(lines) * line_mm) / 2 + line_mm * 0.78
+    for k, line in enumerate(lines):
+        block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1, first + k * line_mm, line, g.FONT_BOLD))
+    cell = (g.CONTENT_RIGHT_MM - g.GRID_LEFT_MM) / len(values)
+    for col, value in enumerate(values):
+        cx = g.GRID_LEFT_MM + (col + 0.5) * cell + 1.6
+        label = f"+{value}" if value > 0 and min(values) < 0 else str(value)
+        block.texts.append(TextRun(cx - g.BOX_MM / 2 - 0.9, height / 2 + 1.1, label, g.FONT_BOLD, g.TEXT_PT, "right"))
+        block.boxes.append((_box_rect(cx, height / 2, g.BOX_MM), dict(meta, value=value)))
+    return block
+
+
+def _scale_legend(instrument: Instrument) -> Block:
+    parts = [f"{'+' if v > 0 else ''}{v} = {label}" for v, label in zip(instrument.scale_values, instrument.scale_labels)]
+    lines = _wrap("Beoordelingsschaal: " + " · ".join(parts), g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM, g.SMALL_PT)
+    block = Block(len(lines) * 3.0 + 1.5)
+    for k, line in enumerate(lines):
+        block.texts.append(TextRun(g.CONTENT_LEFT_MM, 2.6 + k * 3.0, line, g.FONT, g.SMALL_PT))
+    return block
+
+
+def _region(label: str, height_mm: float, meta: dict[str, object]) -> Block:
+    block = Block(height_mm + 2)
+    rect = (mm(g.CONTENT_LEFT_MM), mm(1), mm(g.CONTENT_RIGHT_MM), mm(height_mm + 1))
+    block.regions.append((rect, dict(meta, label=label)))
+    block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1.5, 4.6, label, g.FONT_BOLD, g.TEXT_PT))
+    return block
+
+
+def _window_blocks(windows: int) -> list[range]:
+    return [range(start, min(start + g.WINDOWS_PER_BLOCK, windows + 1))
+            for start in range(1, windows + 1, g.WINDOWS_PER_BLOCK)]
+
+
+def _softa_sections(version: Version, who: Participant, slot: Slot, manifest: Manifest,
+                    instrument: Instrument) -> list[Section]:
+    sections: list[Section] = []
+    chunks = _window_blocks(manifest.windows)
+    for key in SOFTA_DIMENSIONS:
+        dim = instrument.dimension(key)
+        for n, windows in enumerate(chunks):
+            label = f"minuut {(windows.start - 1) * 5}–{min(windows.stop - 1, manifest.windows) * 5}" if len(chunks) > 1 else ""
+            header = _section_header(dim.title(version), windows, label)
+            rows: list[Block] = []
+            for item in instrument.items_of(version, key):
+                meta = {"kind": "tick", "participant": who.code, "slot": slot.value, "dimension": key, "item": item.number}
+                rows.append(_item_row(item.number, item.text, meta, windows, item.number % 2 == 0))
+            last_chunk = n == len(chunks) - 1
+            family_level = version == "client" and key == "gezamenlijke_doelperceptie"
+            if last_chunk and not family_level:
+                meta = {"kind": "rating", "participant": who.code, "slot": slot.value, "dimension": key}
+                rows.append(_rating_row(dim.rating_question(version) + ":", instrument.scale_values, meta))
+            sections.append(Section(header, rows))
+    if version == "client":
+        note = Block(7.0)
+        note.texts.append(TextRun(g.CONTENT_LEFT_MM, 4.0, "De beoordeling van Gezamenlijke doelperceptie geldt voor het "
+                                  "gezin als geheel: die staat op het formulier gedragsdimensies.", g.FONT, g.SMALL_PT))
+        sections[-1].rows.append(note)
+    return sections
+
+
+def _behaviour_sections(slot: Slot, manifest: Manifest, instrument: Instrument) -> list[Section]:
+    ex = instrument.extra
+    gd = instrument.dimension("gezamenlijke_doelperceptie")
+    sections = [Section(_section_header("Gezamenlijke doelperceptie van het gezin als geheel", None), [
+        _rating_row(gd.client_rating + " (één score voor het hele gezin):", instrument.scale_values,
+                    {"kind": "rating", "participant": FAMILY, "slot": slot.value, "dimension": "gezamenlijke_doelperceptie"}),
+    ])]
+    sections.append(Section(_section_header(ex["taalgebruik"]["title"], None), [
+        _rating_row(ex["taalgebruik"]["question"] + ":", instrument.scale_values,
+                    {"kind": "rating", "participant": SESSION, "slot": slot.value, "dimension": TAALGEBRUIK}),
+        _region(ex["taalgebruik"]["explanation"], g.REGION_EXPLANATION_MM,
+                {"participant": SESSION, "slot": slot.value, "dimension": TAALGEBRUIK, "name": "toelichting"}),
+    ]))
+    bins = manifest.bins
+    for start in range(1, bins + 1, g.BINS_PER_LINE):
+        stop = min(start + g.BINS_PER_LINE, bins + 1)
+        header = _section_header(f"{ex['spreektijd']['title']} · minuut {(start - 1) // 2}–{(stop - 1) / 2:g}", None)
+        scale = Block(g.TIMELINE_HEADER_MM)
+        left = g.CONTENT_LEFT_MM + g.TIMELINE_LABEL_MM
+        for col, b in enumerate(range(start, stop)):
+            if (b - 1) % 2 == 0:
+                scale.texts.append(TextRun(left + col * g.BIN_CELL_MM, 4.2, str((b - 1) // 2), g.FONT, g.SMALL_PT, "center"))
+        rows = [scale]
+        for who in manifest.participants:
+            row = Block(g.TIMELINE_ROW_MM)
+            row.texts.append(TextRun(g.CONTENT_LEFT_MM + 0.8, 4.4, f"{who.code} {who.role}"[:22], g.FONT, g.TEXT_PT))
+            for col, b in enumerate(range(start, stop)):
+                cx = left + (col + 0.5) * g.BIN_CELL_MM
+                meta = {"kind": "timeline", "participant": who.code, "slot": slot.value, "dimension": SPREEKTIJD, "bin": b}
+                row.boxes.append((_box_rect(cx, g.TIMELINE_ROW_MM / 2, g.TIMELINE_BOX_MM), meta))
+            rows.append(row)
+        sections.append(Section(header, rows))
+    sections.append(Section(_section_header(ex["spreektijd"]["explanation"], None), [
+        _region("Toelichting (bijv. wat doet de hulpverlener om stille gezinsleden te laten deelnemen?)",
+                g.REGION_EXPLANATION_MM, {"participant": SESSION, "slot": slot.value, "dimension": SPREEKTIJD,
+                                          "name": "toelichting"}),
+    ]))
+    moments = [_region(f"Opvallend moment {k}", g.REGION_MOMENT_MM,
+                       {"participant": SESSION, "slot": slot.value, "dimension": "opvallende_momenten", "name": f"moment_{k}"})
+               for k in range(1, int(ex["opvallende_momenten"]["count"]) + 1)]
+    sections.append(Section(_section_header(ex["opvallende_momenten"]["title"], None), moments))
+    return sections
+
+
+def _self_sections(worker: Participant, instrument: Instrument) -> list[Section]:
+    ex = instrument.extra
+    rows: list[Block] = []
+    for key in SOFTA_DIMENSIONS:
+        dim = instrument.dimension(key)
+        rows.append(_rating_row(f"Mijn bijdrage aan {dim.therapist_title.removeprefix('Bijdrage hulpverlener aan ')} (-3 tot +3):",
+                                instrument.scale_values, {"kind": "rating", "participant": worker.code, "dimension": key}))
+    rows.append(_rating_row(ex["taalgebruik"]["title"] + " (-3 tot +3):", instrument.scale_values,
+                            {"kind": "rating", "participant": worker.code, "dimension": TAALGEBRUIK}))
+    rows.append(_rating_row(ex["self_assessment"]["balance_question"] + ":", instrument.balance_values,
+                            {"kind": "rating", "participant": worker.code, "dimension": SPREEKTIJD_BALANS}))
+    return [Section(_section_header("Beoordeel je eigen bijdrage aan de sessie", None), rows)]
+
+
+def _paginate(sections: list[Section]) -> list[list[tuple[float, Block]]]:
+    """Place blocks on pages; keep a section together when it fits on one page."""
+    usable = g.CONTENT_BOTTOM_MM - g.CONTENT_TOP_MM
+    pages: list[list[tuple[float, Block]]] = [[]]
+    y = g.CONTENT_TOP_MM
+
+    def new_page() -> None:
+        nonlocal y
+        pages.append([])
+        y = g.CONTENT_TOP_MM
+
+    for section in sections:
+        if y + section.height_mm > g.CONTENT_BOTTOM_MM and section.height_mm <= usable and pages[-1]:
+            new_page()
+        pages[-1].append((y, section.header))
+        y += section.header.height_mm
+        for row in section.rows:
+            if y + row.height_mm > g.CONTENT_BOTTOM_MM:
+                new_page()
+                pages[-1].append((y, section.header))
+                y += section.header.height_mm
+            pages[-1].append((y, row))
+            y += row.height_mm
+        y += g.SECTION_GAP_MM
+    return [p for p in pages if p]
+
+
+def _box_id(meta: dict[str, object]) -> tuple[str, str]:
+    slot = meta.get("slot") or "self"
+    base = f"{slot}:{meta['participant']}:{meta['dimension']}"
+    if meta["kind"] == "tick":
+        group = f"{base}:i{meta['item']:02d}"
+        return f"{group}:w{meta['window']:02d}", group
+    if meta["kind"] == "timeline":
+        return f"{base}:b{meta['bin']:03d}", base
+    return f"{base}:v{meta['value']:+d}", f"{base}:rating"
+
+
+def _page_frame(size_pt: tuple[float, float]) -> tuple[tuple[tuple[float, float], ...], Rect]:
+    inset = g.MARK_INSET_MM
+    marks = tuple((mm(x), mm(y)) for x, y in (
+        (inset, inset), (g.PAGE_W_MM - inset, inset),
+        (g.PAGE_W_MM - inset, g.PAGE_H_MM - inset), (inset, g.PAGE_H_MM - inset)))
+    qr = (mm(g.QR_RIGHT_MM - g.QR_SIZE_MM), mm(g.QR_TOP_MM), mm(g.QR_RIGHT_MM), mm(g.QR_TOP_MM + g.QR_SIZE_MM))
+    return marks, qr
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    form: str
+    participant: Participant | None
+    slot: Slot | None
+    sections: list[Section]
+
+
+def form_specs(manifest: Manifest, instrument: Instrument | None = None) -> Iterator[FormSpec]:
+    """Every form of the pack in print order: per slot the workers, the clients, the behaviour form; then self-assessments."""
+    inst = instrument or load_instrument()
+    for slot in SLOTS:
+        for worker in manifest.workers:
+            yield FormSpec("hulpverlener", worker, slot, _softa_sections("therapist", worker, slot, manifest, inst))
+        for client in manifest.clients:
+            yield FormSpec("client", client, slot, _softa_sections("client", client, slot, manifest, inst))
+        yield FormSpec("gedragsdimensies", None, slot, _behaviour_sections(slot, manifest, inst))
+    for worker in manifest.workers:
+        yield FormSpec("zelfbeoordeling", worker, None, _self_sections(worker, inst))
+
+
+def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iterator[PagePlan]:
+    """Yield the plan of every page of the pack, in order, one form at a time."""
+    inst = instrument or load_instrument()
+    index = 0
+    marks, qr_rect = _page_frame(g.PAGE_SIZE_PT)
+    for spec in form_specs(manifest, inst):
+        pages = _paginate([Section(_scale_legend(inst), []), *spec.sections])
+        for number, placed in enumerate(pages, start=1):
+            identity = QrIdentity(case=manifest.case, form=spec.form,
+                                  participant=spec.participant.code if spec.participant else None,
+                                  slot=spec.slot.value if spec.slot else None, page=number, pages=len(pages),
+                                  layout_version=LAYOUT_VERSION)
+            texts: list[TextRun] = []
+            shades: list[Shade] = []
+            boxes: list[Box] = []
+            regions: list[Region] = []
+            for top, block in placed:
+                texts.extend(TextRun(t.x_mm, t.y_mm + top, t.text, t.font, t.size, t.align) for t in block.texts)
+                shades.extend(Shade((s.rect_mm[0], s.rect_mm[1] + top, s.rect_mm[2], s.rect_mm[3] + top), s.gray)
+                              for s in block.shades)
+                for rect, meta in block.boxes:
+                    box_id, group = _box_id(meta)
+                    shifted = (rect[0], rect[1] + mm(top), rect[2], rect[3] + mm(top))
+                    boxes.append(Box(id=box_id, kind=meta["kind"], rect_pt=_round(shifted), group=group,  # type: ignore[arg-type]
+                                     participant=str(meta["participant"]), dimension=str(meta["dimension"]),
+                                     slot=meta.get("slot"), item=meta.get("item"), window=meta.get("window"),  # type: ignore[arg-type]
+                                     value=meta.get("value"), bin=meta.get("bin")))  # type: ignore[arg-type]
+                for rect, meta in block.regions:
+                    slot_name = meta.get("slot") or "self"
+                    shifted = (rect[0], rect[1] + mm(top), rect[2], rect[3] + mm(top))
+                    regions.append(Region(id=f"{slot_name}:{meta['participant']}:{meta['dimension']}:{meta['name']}",
+                                          rect_pt=_round(shifted), label=str(meta["label"]),
+                                          dimension=str(meta["dimension"]), participant=str(meta["participant"]),
+                                          slot=meta.get("slot")))  # type: ignore[arg-type]
+            layout = PageLayout(index=index, qr=identity.payload(), size_pt=_round2(g.PAGE_SIZE_PT), form=spec.form,
+                                participant=identity.participant, slot=identity.slot, page=number, pages=len(pages),
+                                marks_pt=tuple(_round2(m) for m in marks), mark_size_pt=round(mm(g.MARK_SIZE_MM), 3),
+                                qr_rect_pt=_round(qr_rect), boxes=tuple(boxes), regions=tuple(regions))
+            who = ""
+            if spec.participant:
+                who = f" · {spec.participant.code} ({spec.participant.role})"
+            slot_label = f" · {spec.slot.label}" if spec.slot else ""
+            yield PagePlan(layout=layout, identity=identity, title=FORM_TITLES[spec.form],
+                           subtitle=f"Casus {manifest.case}{who}{slot_label} · pagina {number} van {len(pages)}",
+                           texts=tuple(texts), shades=tuple(shades))
+            index += 1
+
+
+def _round(rect: Rect) -> Rect:
+    x0, y0, x1, y1 = (round(v, 3) for v in rect)
+    return (x0, y0, x1, y1)
+
+
+def _round2(point: tuple[float, float]) -> tuple[float, float]:
+    return (round(point[0], 3), round(point[1], 3))
+
+
+def build_layout(manifest: Manifest, instrument: Instrument | None = None) -> CaseLayout:
+    """The case's layout without drawing anything (what the scanner needs)."""
+    return CaseLayout(case=manifest.case, layout_version=LAYOUT_VERSION,
+                      pages=tuple(p.layout for p in plan_pages(manifest, instrument)))

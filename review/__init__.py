@@ -1,0 +1,1 @@
+"""Review: the local web app where a person resolves every flagged uncertainty."""

@@ -1,0 +1,1 @@
+"""Scanning: from input files to identified pages and stored box readings."""

@@ -1,0 +1,1 @@
+"""Optical mark recognition: registration and box measurement on one page image."""

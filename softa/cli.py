@@ -1,0 +1,89 @@
+"""The `softa` command line: one subcommand per pipeline stage."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from softa import __version__
+from softa.errors import SoftaError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option(
+    "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="SQLite database file (default: $SOFTA_DB, else ./softa.sqlite).")
+
+
+def reports_errors(func: F) -> F:
+    """Turn SoftaError into a clear message on stderr and the error's exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SoftaError as exc:
+            click.echo(f"softa: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="softa")
+def main() -> None:
+    """softa-forms: SOFTA-NL paper coding forms to a research dataset.
+
+    The pipeline: `forms` (print), `scan` (read scans), `review` (resolve
+    flags in the browser), `validate` (rules and agreement), `export` and
+    `report` (files of the manual's step 13, dataset, feedback report).
+    """
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the PDFs and the layout JSON.")
+@db_option
+@reports_errors
+def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
+    """Generate the print-ready form pack of the case described by MANIFEST.
+
+    Writes OUT/<case>_forms.pdf (the whole pack), one PDF per observer slot
+    and for the self-assessment, and OUT/<case>_layout.json; records the case
+    and its layout in the database so that `softa scan` knows its pages.
+    """
+    from formgen import generate_pack
+    from softa.db import connect, register_case, resolve_db_path
+    from softa.manifest import load_manifest
+
+    parsed = load_manifest(manifest)
+    db_path = resolve_db_path(db)
+    conn = connect(db_path)
+    pack = generate_pack(parsed, out_dir)
+    register_case(conn, parsed, pack.layout)
+    click.echo(f"Case {parsed.case}: {pack.pages} pages, {len(pack.layout.boxes())} boxes.")
+    click.echo(f"  pack:        {pack.pack_pdf}")
+    for slot, path in pack.slot_pdfs.items():
+        click.echo(f"  {'slot ' + slot if slot != 'None' else 'self-assessment'}: {path}")
+    click.echo(f"  layout:      {pack.layout_json}")
+    click.echo(f"  database:    {db_path}")
+
+
+def _register_stage_commands() -> None:
+    """Add the commands that live with their pipeline stage."""
+    from export.cli import export_command, report_command
+    from review.cli import review_command
+    from scan.cli import scan_command
+    from validate.cli import validate_command
+
+    for command in (scan_command, review_command, validate_command, export_command, report_command):
+        main.add_command(command)
+
+
+_register_stage_commands()

@@ -1,0 +1,143 @@
+"""Case manifests: the small TOML file that describes one coded session."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from softa.errors import ManifestError
+
+#: Longest session the forms are laid out for; longer recordings are split.
+MAX_SESSION_MINUTES = 240
+WINDOW_MINUTES = 5
+#: Case numbers travel in QR codes and file names: keep them to safe characters.
+CASE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+PARTICIPANT_PATTERN = re.compile(r"^(H|C)([1-9][0-9]?)$")
+MAX_ROLE_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class Participant:
+    code: str
+    role: str
+
+    @property
+    def is_worker(self) -> bool:
+        return self.code.startswith("H")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    case: str
+    date: dt.date
+    minutes: int
+    observers: tuple[str, str]
+    participants: tuple[Participant, ...]
+
+    @property
+    def windows(self) -> int:
+        """Number of 5-minute windows covering the session."""
+        return -(-self.minutes // WINDOW_MINUTES)
+
+    @property
+    def bins(self) -> int:
+        """Number of 30-second speaking-time bins covering the session."""
+        return self.minutes * 2
+
+    @property
+    def workers(self) -> tuple[Participant, ...]:
+        return tuple(p for p in self.participants if p.is_worker)
+
+    @property
+    def clients(self) -> tuple[Participant, ...]:
+        return tuple(p for p in self.participants if not p.is_worker)
+
+    def participant(self, code: str) -> Participant:
+        for p in self.participants:
+            if p.code == code:
+                return p
+        raise KeyError(code)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "case": self.case,
+            "date": self.date.isoformat(),
+            "minutes": self.minutes,
+            "observers": list(self.observers),
+            "participants": [{"code": p.code, "role": p.role} for p in self.participants],
+        }
+
+
+def _fail(source: str, field: str, problem: str, fix: str) -> ManifestError:
+    return ManifestError(f"{source}: field '{field}' {problem}", hint=fix)
+
+
+def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
+    """Check a decoded manifest and return it typed; raise ManifestError naming the field."""
+    for field in ("case", "date", "minutes", "observers", "participants"):
+        if field not in data:
+            raise _fail(source, field, "is missing", f"add `{field} = ...` (see samples/case_2024-017.toml)")
+    case = data["case"]
+    if not isinstance(case, str) or not CASE_PATTERN.match(case):
+        raise _fail(source, "case", f"is {case!r}, not a case number",
+                    'use letters, digits and hyphens only, e.g. case = "2024-017"')
+    date = data["date"]
+    if isinstance(date, str):
+        try:
+            date = dt.date.fromisoformat(date)
+        except ValueError:
+            date = None
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        raise _fail(source, "date", f"is {data['date']!r}, not a date", "write the coding date as date = 2026-11-20")
+    minutes = data["minutes"]
+    if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_SESSION_MINUTES:
+        raise _fail(source, "minutes", f"is {minutes!r}, an impossible session length",
+                    f"give the session length in whole minutes, 1 to {MAX_SESSION_MINUTES}")
+    observers = data["observers"]
+    if (not isinstance(observers, list) or len(observers) != 2
+            or not all(isinstance(o, str) and o.strip() for o in observers)):
+        raise _fail(source, "observers", "must list the two students' names",
+                    'write observers = ["Anna de Vries", "Bram Jansen"]')
+    raw_participants = data["participants"]
+    if not isinstance(raw_participants, list) or not raw_participants:
+        raise _fail(source, "participants", "is empty", "add a [[participants]] table per person present")
+    participants: list[Participant] = []
+    for n, raw in enumerate(raw_participants, start=1):
+        where = f"participants[{n}]"
+        if not isinstance(raw, dict) or "code" not in raw or "role" not in raw:
+            raise _fail(source, where, "needs `code` and `role`", 'write code = "C1" and role = "moeder"')
+        code, role = raw["code"], raw["role"]
+        if not isinstance(code, str) or not PARTICIPANT_PATTERN.match(code):
+            raise _fail(source, f"{where}.code", f"is {code!r}, not H<n> or C<n>",
+                        "use H1, H2, ... for workers and C1, C2, ... for family members")
+        if not isinstance(role, str) or not role.strip() or len(role) > MAX_ROLE_LENGTH:
+            raise _fail(source, f"{where}.role", f"is {role!r}",
+                        f'give a role, never a name, at most {MAX_ROLE_LENGTH} characters: "moeder", "zoon (14)"')
+        if any(p.code == code for p in participants):
+            raise _fail(source, f"{where}.code", f"repeats {code}", "give every participant its own code")
+        participants.append(Participant(code=code, role=role.strip()))
+    manifest = Manifest(case=case, date=date, minutes=minutes,
+                        observers=(observers[0].strip(), observers[1].strip()),
+                        participants=tuple(participants))
+    if not manifest.workers:
+        raise _fail(source, "participants", "has no worker (hulpverlener)",
+                    'add a participant with code = "H1" and role = "hulpverlener"')
+    if not manifest.clients:
+        raise _fail(source, "participants", "has no family member (cliënt)",
+                    'add a participant with code = "C1" and a role such as "moeder"')
+    return manifest
+
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and check a case manifest TOML file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ManifestError(f"{path}: no such file", hint="give the path of the case's .toml manifest") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"{path}: not valid TOML ({exc})", hint="fix the syntax; see samples/case_2024-017.toml") from exc
+    return parse_manifest(data, source=str(path))
