@@ -1,0 +1,68 @@
+"""Case manifests: valid ones load; invalid ones name the field and the fix."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from softa.errors import ManifestError
+from softa.manifest import load_manifest, parse_manifest
+
+SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "case_2024-017.toml"
+
+
+def base() -> dict[str, object]:
+    return {
+        "case": "2024-017", "date": dt.date(2026, 11, 20), "minutes": 60,
+        "observers": ["Anna de Vries", "Bram Jansen"],
+        "participants": [{"code": "H1", "role": "hulpverlener"}, {"code": "C1", "role": "moeder"}],
+    }
+
+
+def test_sample_manifest_loads() -> None:
+    m = load_manifest(SAMPLE)
+    assert m.case == "2024-017" and m.windows == 12 and m.bins == 120
+    assert [p.code for p in m.workers] == ["H1"] and len(m.clients) == 3
+
+
+def test_window_count_rounds_partial_windows_up() -> None:
+    m = parse_manifest({**base(), "minutes": 92})
+    assert m.windows == 19 and m.bins == 184
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"case": None}, "case"),
+    ({"minutes": 0}, "minutes"),
+    ({"minutes": 100000}, "minutes"),
+    ({"minutes": "sixty"}, "minutes"),
+    ({"date": "20-11-2026"}, "date"),
+    ({"observers": ["Anna"]}, "observers"),
+    ({"case": "2024/017"}, "case"),
+    ({"participants": [{"code": "C1", "role": "moeder"}]}, "participants"),
+    ({"participants": [{"code": "H1", "role": "hulpverlener"}]}, "participants"),
+    ({"participants": [{"code": "X1", "role": "moeder"}, {"code": "H1", "role": "hulpverlener"}]}, "participants[1].code"),
+    ({"participants": [{"code": "H1", "role": "hulpverlener"}, {"code": "H1", "role": "x"}]}, "participants[2].code"),
+    ({"participants": [{"code": "H1", "role": ""}, {"code": "C1", "role": "moeder"}]}, "participants[1].role"),
+])
+def test_invalid_manifests_name_the_field(change: dict[str, object], field: str) -> None:
+    data = base()
+    for key, value in change.items():
+        if value is None:
+            del data[key]
+        else:
+            data[key] = value
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(data, source="m.toml")
+    assert f"'{field}'" in str(info.value)
+    assert info.value.hint
+
+
+def test_unreadable_toml_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text("case = \n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="not valid TOML"):
+        load_manifest(path)
+    with pytest.raises(ManifestError, match="no such file"):
+        load_manifest(tmp_path / "missing.toml")
