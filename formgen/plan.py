@@ -8,17 +8,30 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from reportlab.lib.utils import simpleSplit
 
 from formgen import geometry as g
 from formgen.geometry import mm
 from softa.instrument import (
-    FAMILY, SESSION, SLOTS, SOFTA_DIMENSIONS, SPREEKTIJD, SPREEKTIJD_BALANS, TAALGEBRUIK,
-    Instrument, Slot, Version, load_instrument,
+    FAMILY,
+    SESSION,
+    SLOTS,
+    SOFTA_DIMENSIONS,
+    SPREEKTIJD,
+    SPREEKTIJD_BALANS,
+    TAALGEBRUIK,
+    Instrument,
+    Slot,
+    Version,
+    load_instrument,
 )
 from softa.layout import LAYOUT_VERSION, Box, CaseLayout, PageLayout, QrIdentity, Rect, Region
 from softa.manifest import Manifest, Participant
+
+#: Meaning of a box or region while a page is planned (kind, participant, slot, ...).
+Meta = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -46,8 +59,8 @@ class Block:
     height_mm: float
     texts: list[TextRun] = field(default_factory=list)
     shades: list[Shade] = field(default_factory=list)
-    boxes: list[tuple[Rect, dict[str, object]]] = field(default_factory=list)
-    regions: list[tuple[Rect, dict[str, object]]] = field(default_factory=list)
+    boxes: list[tuple[Rect, Meta]] = field(default_factory=list)
+    regions: list[tuple[Rect, Meta]] = field(default_factory=list)
 
 
 @dataclass
@@ -112,7 +125,7 @@ def _section_header(title: str, windows: range | None, minutes_label: str = "") 
     return block
 
 
-def _item_row(number: int, text: str, meta: dict[str, object], windows: range, shaded: bool) -> Block:
+def _item_row(number: int, text: str, meta: Meta, windows: range, shaded: bool) -> Block:
     lines = _wrap(text, g.ITEM_TEXT_WIDTH_MM)
     line_mm = g.LEADING_PT / g.mm(1)
     height = max(g.ROW_MIN_MM, len(lines) * line_mm + g.ROW_PAD_MM)
@@ -129,7 +142,7 @@ def _item_row(number: int, text: str, meta: dict[str, object], windows: range, s
     return block
 
 
-def _rating_row(question: str, values: tuple[int, ...], meta: dict[str, object]) -> Block:
+def _rating_row(question: str, values: tuple[int, ...], meta: Meta) -> Block:
     lines = _wrap(question, g.GRID_LEFT_MM - g.CONTENT_LEFT_MM - 2, g.TEXT_PT, g.FONT_BOLD)
     line_mm = g.LEADING_PT / g.mm(1)
     height = max(g.RATING_ROW_MM, len(lines) * line_mm + g.ROW_PAD_MM)
@@ -148,7 +161,8 @@ def _rating_row(question: str, values: tuple[int, ...], meta: dict[str, object])
 
 
 def _scale_legend(instrument: Instrument) -> Block:
-    parts = [f"{'+' if v > 0 else ''}{v} = {label}" for v, label in zip(instrument.scale_values, instrument.scale_labels)]
+    pairs = zip(instrument.scale_values, instrument.scale_labels, strict=True)
+    parts = [f"{'+' if v > 0 else ''}{v} = {label}" for v, label in pairs]
     lines = _wrap("Beoordelingsschaal: " + " · ".join(parts), g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM, g.SMALL_PT)
     block = Block(len(lines) * 3.0 + 1.5)
     for k, line in enumerate(lines):
@@ -156,7 +170,7 @@ def _scale_legend(instrument: Instrument) -> Block:
     return block
 
 
-def _region(label: str, height_mm: float, meta: dict[str, object]) -> Block:
+def _region(label: str, height_mm: float, meta: Meta) -> Block:
     block = Block(height_mm + 2)
     rect = (mm(g.CONTENT_LEFT_MM), mm(1), mm(g.CONTENT_RIGHT_MM), mm(height_mm + 1))
     block.regions.append((rect, dict(meta, label=label)))
@@ -245,7 +259,8 @@ def _self_sections(worker: Participant, instrument: Instrument) -> list[Section]
     rows: list[Block] = []
     for key in SOFTA_DIMENSIONS:
         dim = instrument.dimension(key)
-        rows.append(_rating_row(f"Mijn bijdrage aan {dim.therapist_title.removeprefix('Bijdrage hulpverlener aan ')} (-3 tot +3):",
+        subject = dim.therapist_title.removeprefix("Bijdrage hulpverlener aan ")
+        rows.append(_rating_row(f"Mijn bijdrage aan {subject} (-3 tot +3):",
                                 instrument.scale_values, {"kind": "rating", "participant": worker.code, "dimension": key}))
     rows.append(_rating_row(ex["taalgebruik"]["title"] + " (-3 tot +3):", instrument.scale_values,
                             {"kind": "rating", "participant": worker.code, "dimension": TAALGEBRUIK}))
@@ -281,7 +296,7 @@ def _paginate(sections: list[Section]) -> list[list[tuple[float, Block]]]:
     return [p for p in pages if p]
 
 
-def _box_id(meta: dict[str, object]) -> tuple[str, str]:
+def _box_id(meta: Meta) -> tuple[str, str]:
     slot = meta.get("slot") or "self"
     base = f"{slot}:{meta['participant']}:{meta['dimension']}"
     if meta["kind"] == "tick":
@@ -345,17 +360,17 @@ def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iter
                 for rect, meta in block.boxes:
                     box_id, group = _box_id(meta)
                     shifted = (rect[0], rect[1] + mm(top), rect[2], rect[3] + mm(top))
-                    boxes.append(Box(id=box_id, kind=meta["kind"], rect_pt=_round(shifted), group=group,  # type: ignore[arg-type]
+                    boxes.append(Box(id=box_id, kind=meta["kind"], rect_pt=_round(shifted), group=group,
                                      participant=str(meta["participant"]), dimension=str(meta["dimension"]),
-                                     slot=meta.get("slot"), item=meta.get("item"), window=meta.get("window"),  # type: ignore[arg-type]
-                                     value=meta.get("value"), bin=meta.get("bin")))  # type: ignore[arg-type]
+                                     slot=meta.get("slot"), item=meta.get("item"), window=meta.get("window"),
+                                     value=meta.get("value"), bin=meta.get("bin")))
                 for rect, meta in block.regions:
                     slot_name = meta.get("slot") or "self"
                     shifted = (rect[0], rect[1] + mm(top), rect[2], rect[3] + mm(top))
                     regions.append(Region(id=f"{slot_name}:{meta['participant']}:{meta['dimension']}:{meta['name']}",
                                           rect_pt=_round(shifted), label=str(meta["label"]),
                                           dimension=str(meta["dimension"]), participant=str(meta["participant"]),
-                                          slot=meta.get("slot")))  # type: ignore[arg-type]
+                                          slot=meta.get("slot")))
             layout = PageLayout(index=index, qr=identity.payload(), size_pt=_round2(g.PAGE_SIZE_PT), form=spec.form,
                                 participant=identity.participant, slot=identity.slot, page=number, pages=len(pages),
                                 marks_pt=tuple(_round2(m) for m in marks), mark_size_pt=round(mm(g.MARK_SIZE_MM), 3),

@@ -37,7 +37,7 @@ def _y(y_mm: float) -> float:
 
 
 def _draw_qr(canvas: Canvas, plan: PagePlan) -> None:
-    x0, y0, x1, y1 = plan.layout.qr_rect_pt
+    x0, _, x1, y1 = plan.layout.qr_rect_pt
     widget = QrCodeWidget(plan.layout.qr, barLevel=QR_LEVEL, barBorder=4)
     bx0, by0, bx1, by1 = widget.getBounds()
     side = x1 - x0

@@ -58,13 +58,15 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
     and for the self-assessment, and OUT/<case>_layout.json; records the case
     and its layout in the database so that `softa scan` knows its pages.
     """
-    from formgen import generate_pack
-    from softa.db import connect, register_case, resolve_db_path
+    from formgen import build_layout, generate_pack
+    from softa.db import check_layout_replaceable, connect, layout_sha256, register_case, resolve_db_path
     from softa.manifest import load_manifest
 
     parsed = load_manifest(manifest)
     db_path = resolve_db_path(db)
     conn = connect(db_path)
+    # Refuse before writing anything when the database holds scans of another layout.
+    check_layout_replaceable(conn, parsed.case, layout_sha256(build_layout(parsed)))
     pack = generate_pack(parsed, out_dir)
     register_case(conn, parsed, pack.layout)
     click.echo(f"Case {parsed.case}: {pack.pages} pages, {len(pack.layout.boxes())} boxes.")

@@ -213,7 +213,7 @@ def data_dir(db_path: Path) -> Path:
 
 def now() -> str:
     """UTC timestamp in ISO 8601, second precision."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
 
 
 def connect(db_path: Path, *, create: bool = True) -> sqlite3.Connection:
@@ -267,14 +267,9 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
     different layout: the stored readings refer to the old box positions.
     """
     layout_text = layout.dumps()
-    sha = hashlib.sha256(layout_text.encode("utf-8")).hexdigest()
+    sha = layout_sha256(layout)
     with transaction(conn):
-        row = conn.execute("SELECT layout_sha256 FROM cases WHERE case_id = ?", (manifest.case,)).fetchone()
-        if row is not None and row["layout_sha256"] != sha:
-            scanned = conn.execute("SELECT COUNT(*) FROM scanned_pages WHERE case_id = ?", (manifest.case,)).fetchone()[0]
-            if scanned:
-                raise LayoutError(f"case {manifest.case} already has {scanned} scanned pages with a different layout",
-                                  hint="keep the manifest as it was printed, or use a new case number / database")
+        check_layout_replaceable(conn, manifest.case, sha)
         stamp = now()
         conn.execute(
             "INSERT INTO cases(case_id, manifest_json, layout_json, layout_sha256, created_at, updated_at) "
@@ -294,6 +289,22 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
             "INSERT INTO layout_regions VALUES (?, ?, ?, ?, ?, ?, ?)",
             [(manifest.case, r.id, p.index, r.participant, r.slot, r.dimension, r.label)
              for p in layout.pages for r in p.regions])
+
+
+def layout_sha256(layout: CaseLayout) -> str:
+    """Fingerprint of a layout as stored."""
+    return hashlib.sha256(layout.dumps().encode("utf-8")).hexdigest()
+
+
+def check_layout_replaceable(conn: sqlite3.Connection, case_id: str, sha: str) -> None:
+    """Refuse a changed layout for a case whose pages were already scanned with the old one."""
+    row = conn.execute("SELECT layout_sha256 FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+    if row is None or row["layout_sha256"] == sha:
+        return
+    scanned = conn.execute("SELECT COUNT(*) FROM scanned_pages WHERE case_id = ?", (case_id,)).fetchone()[0]
+    if scanned:
+        raise LayoutError(f"case {case_id} already has {scanned} scanned pages printed with a different layout",
+                          hint="keep the manifest as it was printed, or use a new case number or database")
 
 
 def case_ids(conn: sqlite3.Connection) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -28,7 +28,7 @@ FAMILY = "gezin"
 SESSION = "sessie"
 
 
-class Slot(str, Enum):
+class Slot(StrEnum):
     """Who filled a form: observer 1, observer 2 or the pair's consensus."""
 
     OBSERVER_1 = "1"

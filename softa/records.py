@@ -77,7 +77,7 @@ class PageState:
 def _worst(statuses: list[BoxStatus]) -> BoxStatus:
     for status in ("missing", "flagged", "auto"):
         if status in statuses:
-            return status  # type: ignore[return-value]
+            return status
     return "reviewed"
 
 

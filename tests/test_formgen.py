@@ -110,7 +110,7 @@ def test_item_texts_and_footer_payloads_are_in_the_pdf_text(big_pack) -> None:
     folded = re.sub(r"\s+", " ", " ".join(pages_text))
     for item in load_instrument().items:
         assert item.text in folded, item.text
-    for page_layout, text in zip(big_pack.layout.pages, pages_text):
+    for page_layout, text in zip(big_pack.layout.pages, pages_text, strict=True):
         assert page_layout.qr in text
 
 
