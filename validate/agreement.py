@@ -84,10 +84,7 @@ def _single_category_note(a: Sequence[int], b: Sequence[int], binary: bool) -> s
     if len(values) != 1:
         return ""
     (only,) = values
-    if binary:
-        what = "ticked nothing" if only == 0 else "ticked every cell"
-    else:
-        what = f"gave only the rating {only}"
+    what = ("ticked nothing" if only == 0 else "ticked every cell") if binary else f"gave only the rating {only}"
     return f"undefined: both observers {what} (expected agreement = 1)"
 
 
@@ -102,7 +99,7 @@ def binary_agreement(a: Sequence[int], b: Sequence[int]) -> tuple[Figure, ...]:
             Figure("cohen_kappa", None, KAPPA_METHOD, 0, note),
             Figure("pabak", None, PABAK_METHOD, 0, note),
         )
-    po = sum(i == j for i, j in zip(x, y)) / n
+    po = sum(i == j for i, j in zip(x, y, strict=False)) / n
     note = _single_category_note(x, y, binary=True)
     kappa = None if note else float(cohen_kappa_score(x, y, labels=list(BINARY_LABELS)))
     return (
@@ -117,7 +114,7 @@ def speaking_time_agreement(a: Sequence[int], b: Sequence[int]) -> tuple[Figure,
     figs = binary_agreement(a, b)
     x, y = _check_binary(a, b)
     n = len(x)
-    both = sum(i * j for i, j in zip(x, y))
+    both = sum(i * j for i, j in zip(x, y, strict=False))
     marked = sum(x) + sum(y)
     dice = 2 * both / marked if marked else None
     return (
@@ -255,12 +252,12 @@ def rating_agreement(pairs: Sequence[tuple[int, int]]) -> tuple[Figure, ...]:
     """Agreement of many (observer1, observer2) ratings on the -3..+3 scale."""
     a, b = _check_pairs(pairs)
     n = len(a)
-    diffs = [abs(i - j) for i, j in zip(a, b)]
+    diffs = [abs(i - j) for i, j in zip(a, b, strict=False)]
     empty = "undefined: no rating pairs"
     exact = sum(d == 0 for d in diffs) / n if n else None
     near = sum(d <= NEAR_AGREEMENT_POINTS for d in diffs) / n if n else None
     few = "undefined: fewer than 2 rating pairs"
-    icc = (icc_a1([[i, j] for i, j in zip(a, b)]) if n >= MIN_PAIRS
+    icc = (icc_a1([[i, j] for i, j in zip(a, b, strict=False)]) if n >= MIN_PAIRS
            else Figure("icc_a1", None, ICC_METHOD, n, few))
     alpha = (krippendorff_alpha_interval([a, b]) if n >= MIN_PAIRS
              else Figure("krippendorff_alpha_interval", None, ALPHA_METHOD, n, few))

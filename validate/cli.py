@@ -1,9 +1,58 @@
-"""CLI for the validate stage (placeholder until the stage lands)."""
+"""`softa validate`: the manual's rules, completeness and observer agreement per case."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import click
 
+from softa.cli import db_option, reports_errors
+from softa.errors import ValidationFailed
+
 
 @click.command(name="validate")
-def validate_command() -> None:
-    """Not built yet."""
-    raise click.ClickException("`softa validate` is not built yet")
+@db_option
+@click.option("--case", "cases", multiple=True, metavar="N",
+              help="Case number to check (repeatable; default: every case in the database).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for people, json for tools.")
+@click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the consensus worksheet (every observer 1/2 disagreement) to this PDF.")
+@reports_errors
+def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, worksheet: Path | None) -> None:
+    """Check every case against the manual's rules and report observer agreement.
+
+    Errors (missing pages, unresolved flags, rating rows with no or several
+    values, ...) make the exit code non-zero; warnings cite the manual's
+    rating guidelines and can be accepted with a note in `softa review`.
+    """
+    from softa.db import case_ids, connect, load_case_manifest, resolve_db_path
+    from softa.errors import LayoutError
+    from validate.engine import validate_cases
+    from validate.text_report import render_text
+
+    conn = connect(resolve_db_path(db), create=False)
+    known = case_ids(conn)
+    if not known:
+        raise LayoutError("the database holds no cases", hint="run `softa forms CASE.toml` and `softa scan` first")
+    for case in cases:
+        if case not in known:
+            raise LayoutError(f"case {case} is not in the database",
+                              hint=f"known cases: {', '.join(known)}; or give --db for another database")
+    report = validate_cases(conn, list(cases) if cases else None)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        labels = {c.case: {p.code: f"{p.code} ({p.role})" for p in load_case_manifest(conn, c.case).participants}
+                  for c in report.cases}
+        click.echo(render_text(report, labels), nl=False)
+    if worksheet is not None:
+        from validate.worksheet import write_worksheet
+
+        write_worksheet(conn, [c.case for c in report.cases], worksheet)
+        click.echo(f"Consensuswerkblad: {worksheet}", err=fmt == "json")
+    if report.errors:
+        raise ValidationFailed(f"{len(report.errors)} error(s) remain in case(s) "
+                               f"{', '.join(sorted({f.case for f in report.errors}))}",
+                               hint="scan the missing pages and resolve the flags in `softa review`, then validate again")

@@ -56,10 +56,13 @@ class AgreementBlock:
     dimension: str | None
     item: int | None
     figures: tuple[Figure, ...]
+    #: Form version ("client"/"therapist") when ``item`` is set: item numbers differ per version.
+    version: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"scope": self.scope, "case": self.case, "measure": self.measure, "participant": self.participant,
-                "dimension": self.dimension, "item": self.item, "figures": figures_to_dict(self.figures)}
+                "dimension": self.dimension, "item": self.item, "version": self.version,
+                "figures": figures_to_dict(self.figures)}
 
 
 @dataclass(frozen=True)
