@@ -1,0 +1,98 @@
+"""Deterministic xlsx writing and the shared sheet styles.
+
+openpyxl stamps the workbook properties with the current time and the zip
+entries with the time of writing; both are fixed here so the same database
+gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: Fixed timestamp for workbook properties and zip entries (zip cannot go before 1980).
+FIXED_TIME = dt.datetime(2000, 1, 1, 0, 0, 0)
+ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+CORE_PROPERTIES = "docProps/core.xml"
+#: openpyxl writes the time of saving into <dcterms:modified> whatever the property says.
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+#: Column widths in Excel character units.
+TEXT_WIDTH = 70
+NARROW_WIDTH = 6
+LABEL_WIDTH = 24
+
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+TITLE_FONT = Font(bold=True, size=13)
+SUBTITLE_FONT = Font(bold=True)
+NOTE_FONT = Font(italic=True, color="9C0006")
+#: Shaded speaking-time cell, like the manual's Excel format.
+SPEAK_FILL = PatternFill("solid", fgColor="5B9BD5")
+#: White digits on the shaded cell: reads as a solid bar, the 1 stays visible.
+SPEAK_FONT = Font(color="FFFFFF", bold=True)
+MISSING_FILL = PatternFill("solid", fgColor="FFC7CE")
+TOTAL_FILL = PatternFill("solid", fgColor="DDEBF7")
+THIN = Side(style="thin", color="A6A6A6")
+GRID = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+CENTER = Alignment(horizontal="center", vertical="center")
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def new_workbook(title: str) -> Workbook:
+    """An empty workbook (no default sheet) with fixed metadata."""
+    wb = Workbook()
+    wb.remove(wb.active)
+    wb.properties.creator = "softa-forms"
+    wb.properties.lastModifiedBy = "softa-forms"
+    wb.properties.title = title
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    return wb
+
+
+def header_row(ws: Worksheet, row: int, values: list[object], start_col: int = 1) -> None:
+    """Write a styled header row."""
+    for offset, value in enumerate(values):
+        cell = ws.cell(row=row, column=start_col + offset, value=value)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        cell.border = GRID
+
+
+def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
+    """Set column widths by 1-based column number."""
+    for col, width in widths.items():
+        ws.column_dimensions[get_column_letter(col)].width = width
+
+
+def save_deterministic(wb: Workbook, path: Path) -> None:
+    """Save with fixed timestamps inside and on every zip entry; atomic replace."""
+    wb.properties.created = FIXED_TIME
+    wb.properties.modified = FIXED_TIME
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in sorted(src.infolist(), key=lambda i: (i.filename != "[Content_Types].xml", 0)):
+            data = src.read(info.filename)
+            if info.filename == CORE_PROPERTIES:
+                stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                data = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", data)
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            dst.writestr(fixed, data)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(out.getvalue())
+    tmp.replace(path)

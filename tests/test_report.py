@@ -1,0 +1,112 @@
+"""The feedback report: content in Dutch, cropped images when not transcribed, determinism, refusal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from PIL import Image, ImageDraw
+from pypdf import PdfReader
+
+from export.report import write_report
+from export.testing import StoredCase, stored_case
+from softa.cli import main
+from softa.db import data_dir, transaction
+from softa.errors import UnresolvedDataError
+from softa.instrument import load_instrument
+
+MOMENT = "consensus:sessie:opvallende_momenten:moment_2"
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory: pytest.TempPathFactory) -> StoredCase:
+    stored = stored_case(tmp_path_factory.mktemp("db") / "softa.sqlite", seed=4)
+    crops = data_dir(stored.db_path) / "crops"
+    crops.mkdir(parents=True)
+    img = Image.new("L", (900, 220), 255)
+    ImageDraw.Draw(img).line([(40, 120), (300, 90), (600, 140), (860, 100)], fill=20, width=6)
+    img.save(crops / "moment_2.png")
+    with transaction(stored.conn):
+        stored.conn.execute("UPDATE region_values SET status = 'pending', transcription = NULL, image_path = ?"
+                            " WHERE region_id = ?", ("crops/moment_2.png", MOMENT))
+    return stored
+
+
+@pytest.fixture(scope="module")
+def report(case: StoredCase, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "feedback.pdf"
+    result = write_report(case.conn, case.manifest.case, out)
+    assert result.pages >= 4
+    return out
+
+
+def _text(path: Path) -> str:
+    return " ".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def test_report_content_in_dutch(case: StoredCase, report: Path) -> None:
+    text = " ".join(_text(report).split())
+    assert "Feedback op de werkalliantie" in text and "casus 2024-017" in text
+    for heading in ("De alliantie per dimensie", "Zelfbeoordeling", "Gedrag per tijdvak", "Verdeling van de spreektijd",
+                    "opvallende momenten", "Hoe goed kwamen de observatoren overeen"):
+        assert heading in text, heading
+    taal = next(b.value for b in case.layout.boxes() if b.id.startswith("consensus:sessie:taalgebruik:v")
+                and case.truth.boxes[b.id])
+    assert f"{taal:+d} ({load_instrument().scale_label(taal)})".replace("+0", "0") in text
+    moment_1 = case.truth.texts["consensus:sessie:opvallende_momenten:moment_1"]
+    assert " ".join(moment_1.split()[:4]) in text
+    assert "Handgeschreven" in text  # moment 2 is not transcribed: its crop is shown
+    balance = next(b.value for b in case.layout.boxes() if b.dimension == "spreektijd_balans"
+                   and case.truth.boxes[b.id])
+    assert f"als een {balance} op een schaal" in text
+    for name in ("Anna", "Bram"):
+        assert name not in text  # student names only in export file names
+
+
+def test_report_embeds_charts_and_crop(report: Path) -> None:
+    images = sum(len(page.images) for page in PdfReader(report).pages)
+    # dot chart, self-assessment, one heat map per participant (4), speaking time, the crop
+    assert images >= 8
+
+
+def test_report_is_deterministic(case: StoredCase, report: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again.pdf"
+    write_report(case.conn, case.manifest.case, again)
+    assert again.read_bytes() == report.read_bytes()
+    assert b"/CreationDate (D:20000101000000" in again.read_bytes()  # invariant mode: no clock time inside
+
+
+def test_report_refuses_unresolved_unless_allowed(tmp_path: Path) -> None:
+    case = stored_case(tmp_path / "softa.sqlite", seed=7)
+    with transaction(case.conn):
+        case.conn.execute("UPDATE box_values SET status = 'flagged' WHERE box_id = 'consensus:H1:veiligheid:v+1'")
+    with pytest.raises(UnresolvedDataError):
+        write_report(case.conn, case.manifest.case, tmp_path / "r.pdf")
+    out = tmp_path / "allowed.pdf"
+    result = CliRunner().invoke(main, ["report", "--case", case.manifest.case, "--out", str(out),
+                                       "--db", str(case.db_path), "--allow-unresolved"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(_text(out).split())
+    assert "Let op" in text and "ontbreekt" in text
+
+
+def test_trim_crop_cuts_empty_space_below_the_writing() -> None:
+    import io
+
+    from export.report import trim_crop
+
+    img = Image.new("L", (600, 300), 240)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([2, 2, 597, 297], outline=0, width=2)  # printed frame
+    for x in range(40, 500, 60):  # one written line near the top
+        draw.line([(x, 70), (x + 25, 52)], fill=20, width=4)
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG")
+    trimmed = Image.open(io.BytesIO(trim_crop(buffer.getvalue())))
+    assert 70 < trimmed.height < 120 and trimmed.width == 600
+    for x in range(40, 500, 60):  # handwriting down to the bottom: nothing to cut
+        draw.line([(x, 288), (x + 25, 270)], fill=20, width=4)
+    full = io.BytesIO()
+    img.save(full, format="PNG")
+    assert trim_crop(full.getvalue()) == full.getvalue()
