@@ -16,7 +16,7 @@ $(BIN)/softa: pyproject.toml
 venv: $(BIN)/softa
 
 demo: venv
-	$(BIN)/python samples/demo.py --out $(DEMO)
+	$(BIN)/python -m samples.demo --out $(DEMO)
 
 test: venv
 	$(BIN)/python -m pytest -q -n 2
