@@ -1,0 +1,535 @@
+"""The review web app (Flask): one queue, keyboard-first, every decision audited.
+
+``create_app(db_path)`` builds the app; ``softa review`` serves it on
+127.0.0.1. Pages are rendered on the server (Jinja, autoescape on); one small
+script adds the keyboard shortcuts.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from review import decisions
+from review.items import load_detail, short_label
+from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
+from review.security import (
+    CSRF_FIELD,
+    LOCAL_HOSTS,
+    SECURITY_HEADERS,
+    check_csrf,
+    csrf_token,
+    host_allowed,
+    new_secret,
+    same_origin,
+)
+from review.snippets import SnippetError, box_snippet, page_preview, region_snippet, row_snippet
+from softa.db import case_ids, connect, data_dir
+from softa.errors import ConflictError, SoftaError
+from softa.layout import POINTS_PER_MM, CaseLayout, layout_from_json
+
+#: Decisions a reviewer can take back with `u`, most recent first.
+UNDO_DEPTH = 50
+#: Longest reviewer name and note kept (characters): names are short, notes a sentence or two.
+MAX_NAME_CHARS = 60
+MAX_NOTE_CHARS = 2000
+MAX_TEXT_CHARS = 20_000
+#: Snippets never change for a stored page; let the browser keep them for a while (seconds).
+IMAGE_MAX_AGE_S = 3600
+#: Row snippets of ticks and speaking time start at the page's left text margin (13 mm) to show
+#: the item's number and text; rating rows widen 5 mm to show the "-3" label left of the first box.
+ROW_TEXT_LEFT_PT = 13 * POINTS_PER_MM
+RATING_LABEL_PT = 5 * POINTS_PER_MM
+OPEN_PATHS = ("/naam", "/static/", "/favicon.ico")
+
+
+def _default_assign() -> decisions.AssignFn | None:
+    try:
+        from scan.assign import read_assigned_page
+    except ImportError:  # pragma: no cover - the scan stage is part of the package
+        return None
+    return read_assigned_page
+
+
+def _default_apply() -> decisions.ApplyFn | None:
+    try:
+        from scan.store import apply_page_reads
+    except ImportError:  # pragma: no cover
+        return None
+    return apply_page_reads
+
+
+def _default_accept() -> decisions.AcceptFn | None:
+    try:
+        import validate
+    except ImportError:  # pragma: no cover
+        return None
+    return getattr(validate, "accept_finding", None)
+
+
+class LayoutCache:
+    """Case layouts decoded once per layout version (snippet routes need box rectangles)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._layouts: dict[str, tuple[str, CaseLayout]] = {}
+
+    def get(self, conn: sqlite3.Connection, case_id: str) -> CaseLayout | None:
+        row = conn.execute("SELECT layout_sha256 FROM cases WHERE case_id = ?", (case_id,)).fetchone()
+        if row is None:
+            return None
+        with self._lock:
+            cached = self._layouts.get(case_id)
+        if cached is not None and cached[0] == row["layout_sha256"]:
+            return cached[1]
+        text = conn.execute("SELECT layout_json FROM cases WHERE case_id = ?", (case_id,)).fetchone()[0]
+        layout = layout_from_json(json.loads(text))
+        with self._lock:
+            self._layouts[case_id] = (row["layout_sha256"], layout)
+        return layout
+
+
+class UndoStore:
+    """Undo steps per browser session, kept in memory for the life of the server."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._steps: dict[str, deque[dict[str, Any]]] = {}
+
+    def push(self, sid: str, step: dict[str, Any]) -> None:
+        with self._lock:
+            self._steps.setdefault(sid, deque(maxlen=UNDO_DEPTH)).append(step)
+
+    def pop(self, sid: str) -> dict[str, Any] | None:
+        with self._lock:
+            steps = self._steps.get(sid)
+            return steps.pop() if steps else None
+
+    def peek(self, sid: str) -> dict[str, Any] | None:
+        with self._lock:
+            steps = self._steps.get(sid)
+            return steps[-1] if steps else None
+
+
+def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_hosts: tuple[str, ...] = (),
+               finding_source: FindingSource | None = None,
+               read_assigned_page: decisions.AssignFn | None = None,
+               apply_page_reads: decisions.ApplyFn | None = None,
+               accept_finding: decisions.AcceptFn | None = None) -> Flask:
+    """The review app for one database. The hooks default to the scan and validate stages."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret or new_secret(),
+        # Cookies ignore ports: a name of its own keeps two review servers on one computer apart.
+        SESSION_COOKIE_NAME=f"softa_review_{secrets.token_hex(4)}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        MAX_CONTENT_LENGTH=1_000_000,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.debug = False
+    db_path = Path(db_path)
+    files = data_dir(db_path)
+    hosts = tuple(LOCAL_HOSTS) + tuple(allowed_hosts)
+    findings = FindingCache(finding_source if finding_source is not None else default_finding_source())
+    undo_store = UndoStore()
+    layouts = LayoutCache()
+    hooks: dict[str, Callable[[], Any]] = {
+        "assign": lambda: read_assigned_page or _default_assign(),
+        "apply": lambda: apply_page_reads or _default_apply(),
+        "accept": lambda: accept_finding or _default_accept(),
+    }
+
+    def db() -> sqlite3.Connection:
+        if "conn" not in g:
+            g.conn = connect(db_path, create=False)
+        conn: sqlite3.Connection = g.conn
+        return conn
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        conn = g.pop("conn", None)
+        if conn is not None:
+            conn.close()
+
+    def reviewer() -> str | None:
+        name = session.get("reviewer")
+        return name if isinstance(name, str) and name else None
+
+    def sid() -> str:
+        if "sid" not in session:
+            session["sid"] = secrets.token_urlsafe(16)
+        return str(session["sid"])
+
+    @app.before_request
+    def _guard() -> BaseResponse | tuple[str, int] | None:
+        if not host_allowed(request.host, hosts):
+            return "Onbekende host: open het adres dat `softa review` toont.", 400
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            if not same_origin(request.headers.get("Origin"), request.headers.get("Referer"), request.host):
+                return render_template("error.html", title="Geweigerd",
+                                       message="Dit verzoek komt niet van het beoordelingsscherm zelf."), 403
+            status = check_csrf(session, request.form.get(CSRF_FIELD))
+            if status is not None:
+                return render_template("error.html", title="Geweigerd",
+                                       message="Het formulier is verlopen of ongeldig. Herlaad de pagina."), status
+            if reviewer() is None and request.path != "/naam":
+                return render_template("error.html", title="Naam nodig",
+                                       message="Vul eerst je naam in; elke beslissing wordt met je naam bewaard."), 403
+        elif reviewer() is None and not request.path.startswith(OPEN_PATHS):
+            return redirect(url_for("name_form", next=request.full_path if request.query_string else request.path))
+        return None
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers.update(SECURITY_HEADERS)
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"csrf_token": lambda: csrf_token(session), "csrf_field": CSRF_FIELD, "reviewer": reviewer(),
+                "kind_labels": KIND_LABELS}
+
+    def case_filter() -> str | None:
+        value = (request.values.get("case") or "").strip()
+        return value or None
+
+    def queue() -> Queue:
+        return build_queue(db(), findings, case_filter())
+
+    def item_url(key: str | None, **extra: Any) -> str:
+        if key is None:
+            return url_for("done", case=case_filter())
+        return url_for("item", key=key, case=case_filter(), **extra)
+
+    def next_after_decision(pos: int) -> BaseResponse:
+        items = queue().items
+        if not items:
+            return redirect(url_for("done", case=case_filter()))
+        return redirect(item_url(items[min(max(pos, 0), len(items) - 1)].key))
+
+    @app.get("/favicon.ico")
+    def favicon() -> tuple[str, int]:
+        return "", 204
+
+    @app.get("/naam")
+    def name_form() -> str:
+        return render_template("name.html", next=request.args.get("next", "/"))
+
+    @app.post("/naam")
+    def set_name() -> BaseResponse | tuple[str, int]:
+        name = " ".join(request.form.get("name", "").split())[:MAX_NAME_CHARS]
+        if not name:
+            return render_template("name.html", next=request.form.get("next", "/"),
+                                   error="Vul je naam of initialen in."), 400
+        session["reviewer"] = name
+        target = request.form.get("next", "/")
+        # Only local paths: never redirect to another site.
+        if not target.startswith("/") or target.startswith("//"):
+            target = "/"
+        return redirect(target)
+
+    @app.post("/naam/wissen")
+    def clear_name() -> BaseResponse:
+        session.pop("reviewer", None)
+        return redirect(url_for("name_form"))
+
+    @app.get("/")
+    def overview() -> str:
+        q = queue()
+        return render_template("overview.html", queue=q, counts=q.counts(), cases=case_ids(db()),
+                               case=case_filter(), first=q.items[0].key if q.items else None)
+
+    @app.get("/klaar")
+    def done() -> str:
+        return render_template("done.html", case=case_filter(), cases=case_ids(db()))
+
+    @app.get("/item")
+    def item() -> BaseResponse | tuple[str, int] | str:
+        key = request.args.get("key", "")
+        return render_item(key)
+
+    def render_item(key: str, *, conflict: str | None = None, problem: str | None = None) -> Any:
+        q = queue()
+        detail = load_detail(db(), findings, key, case_filter())
+        if detail is None:
+            return render_template("error.html", title="Niet gevonden",
+                                   message="Dit item bestaat niet (meer)."), 404
+        pos = q.index(key)
+        anchor = pos if pos is not None else 0
+        prev_key = q.items[anchor - 1].key if pos is not None and pos > 0 else None
+        next_index = anchor + 1 if pos is not None else 0
+        next_key = q.items[next_index].key if next_index < len(q.items) else None
+        if pos is None and q.items and q.items[0].key != key:
+            next_key = q.items[0].key
+        kind = key.partition(":")[0]
+        page = render_template(
+            f"item_{kind}.html", key=key, kind=kind, d=detail, queue=q, counts=q.counts(), pos=pos,
+            position=(pos + 1) if pos is not None else None, prev_url=item_url(prev_key) if prev_key else None,
+            next_url=item_url(next_key) if next_key else url_for("done", case=case_filter()),
+            is_open=pos is not None, case=case_filter(), cases=case_ids(db()), conflict=conflict,
+            undo=undo_store.peek(sid()), hook_missing=problem or _missing_hooks(kind))
+        if problem:
+            return page
+        return (page, 409) if conflict else page
+
+    def _missing_hooks(kind: str) -> str | None:
+        if kind == "page" and hooks["assign"]() is None:
+            return "Toewijzen kan pas als de scanner (scan.assign) is geïnstalleerd; apart leggen kan wel."
+        if kind == "duplicate" and hooks["apply"]() is None:
+            return "De andere scan kiezen kan pas als de scanner (scan.store) is geïnstalleerd."
+        return None
+
+    def decided(key: str, step: dict[str, Any] | None, message: str) -> BaseResponse:
+        label = short_label(load_detail(db(), findings, key, case_filter()))
+        # Assignments and duplicate choices cannot be taken back here; `u` says so instead of
+        # silently undoing an older decision.
+        step = step if step is not None else {"kind": "final"}
+        step["item"] = key
+        step["label"] = label
+        undo_store.push(sid(), step)
+        flash(f"{message} ({label})")
+        return next_after_decision(_int(request.form.get("pos"), 0))
+
+    def conflict_response(key: str, exc: ConflictError) -> tuple[str, int] | str:
+        return render_item(key, conflict=exc.message)
+
+    @app.post("/beslis/vakje")
+    def decide_box() -> BaseResponse | tuple[str, int] | str:
+        case_id, box_id = _field("case_id"), _field("box")
+        choice = request.form.get("checked")
+        if choice not in ("0", "1"):
+            abort(400)
+        key = f"box:{case_id}:{box_id}"
+        try:
+            step = decisions.decide_box(db(), case_id, box_id, choice == "1", _int_field("version"), _name())
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        return decided(key, step, f"Opgeslagen: {'aangekruist' if choice == '1' else 'niet aangekruist'}.")
+
+    @app.post("/beslis/rij")
+    def decide_rating() -> BaseResponse | tuple[str, int] | str:
+        case_id, group = _field("case_id"), _field("group")
+        raw = request.form.get("value", "")
+        value = None if raw == "geen" else _int(raw, None)
+        if value is None and raw != "geen":
+            abort(400)
+        key = f"rating:{case_id}:{group}"
+        try:
+            step = decisions.decide_rating(db(), case_id, group, value, _field("token"), _name())
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        return decided(key, step, f"Opgeslagen: waarde {'geen' if value is None else f'{value:+d}'}.")
+
+    @app.post("/beslis/tekst")
+    def decide_text() -> BaseResponse | tuple[str, int] | str:
+        case_id, region_id = _field("case_id"), _field("region")
+        text = request.form.get("text", "").replace("\r\n", "\n").strip()[:MAX_TEXT_CHARS]
+        key = f"text:{case_id}:{region_id}"
+        try:
+            step = decisions.transcribe(db(), case_id, region_id, text, _int_field("version"), _name())
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        return decided(key, step, "Tekst opgeslagen.")
+
+    @app.post("/beslis/pagina")
+    def decide_page() -> BaseResponse | tuple[str, int] | str:
+        page_id = _int_field("page_id")
+        key = f"page:{page_id}"
+        action = request.form.get("action")
+        note = request.form.get("note", "").strip()[:MAX_NOTE_CHARS]
+        try:
+            if action == "set_aside":
+                step = decisions.set_aside(db(), page_id, note or "geen formulier", _int_field("version"), _name())
+                return decided(key, step, "Pagina apart gelegd.")
+            if action != "assign":
+                abort(400)
+            assign = hooks["assign"]()
+            if assign is None:
+                abort(503)
+            target_case, _, index = _field("target").partition("|")
+            decisions.assign_page(db(), files, page_id, target_case, _int(index, -1), _int_field("version"),
+                                  _name(), assign)
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        except SoftaError as exc:
+            return render_item(key, problem=f"Toewijzen lukte niet: {exc.message}. Controleer de gekozen pagina, "
+                                           "of leg de pagina apart en scan het vel opnieuw."), 422
+        return decided(key, None, "Pagina toegewezen; de vakjes zijn gelezen.")
+
+    @app.post("/beslis/dubbel")
+    def decide_duplicate() -> BaseResponse | tuple[str, int] | str:
+        duplicate_id = _int_field("duplicate_id")
+        key = f"duplicate:{duplicate_id}"
+        apply = hooks["apply"]()
+        chosen = _int_field("chosen")
+
+        def unavailable(_conn: sqlite3.Connection, _page_id: int) -> None:
+            abort(503)
+
+        try:
+            decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
+                                        request.form.get("note", "").strip()[:MAX_NOTE_CHARS], apply or unavailable)
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        return decided(key, None, "Keuze opgeslagen.")
+
+    @app.post("/beslis/waarschuwing")
+    def decide_finding() -> BaseResponse | tuple[str, int] | str:
+        case_id, finding_key = _field("case_id"), _field("finding")
+        key = f"finding:{case_id}:{finding_key}"
+        note = request.form.get("note", "").strip()[:MAX_NOTE_CHARS]
+        finding = findings.finding(db(), case_id, finding_key)
+        if finding is None:
+            return render_template("error.html", title="Niet gevonden",
+                                   message="Deze waarschuwing geldt niet meer (de waarden zijn intussen gewijzigd)."), 409
+        if not note:
+            flash("Schrijf kort waarom je de waarschuwing accepteert.")
+            return redirect(item_url(key))
+        try:
+            step = decisions.accept_finding(db(), case_id, finding_key, finding.rule, note, _name(), hooks["accept"]())
+        except ConflictError as exc:
+            return conflict_response(key, exc)
+        except SoftaError as exc:
+            return render_item(key, problem=exc.message), 422
+        return decided(key, step, "Waarschuwing geaccepteerd.")
+
+    def back() -> str:
+        """The page the reviewer came from, when it is one of ours."""
+        referrer = request.referrer or ""
+        return referrer if referrer.startswith(request.host_url) else url_for("overview")
+
+    @app.post("/ongedaan")
+    def undo() -> BaseResponse | tuple[str, int] | str:
+        step = undo_store.pop(sid())
+        if step is None:
+            flash("Er is niets om ongedaan te maken.")
+            return redirect(back())
+        if step["kind"] == "final":
+            flash(f"{step['label']}: toewijzen of een dubbele scan kiezen kan hier niet ongedaan worden gemaakt. "
+                  "Vraag de beheerder; druk nog eens op u voor de beslissing daarvoor.")
+            return redirect(back())
+        try:
+            decisions.undo(db(), step, _name())
+        except ConflictError as exc:
+            return render_template("error.html", title="Kan niet ongedaan maken", message=exc.message), 409
+        flash(f"Ongedaan gemaakt: {step['label']}.")
+        return redirect(item_url(step["item"]))
+
+    def _image(data: bytes, mimetype: str) -> Response:
+        response = Response(data, mimetype=mimetype)
+        response.headers["Cache-Control"] = f"private, max-age={IMAGE_MAX_AGE_S}"
+        return response
+
+    def _layout_rects(case_id: str, column: str, value: str) -> list[tuple[Any, ...]]:
+        layout = layouts.get(db(), case_id)
+        if layout is None:
+            abort(404)
+        return [(b.id, b.rect_pt, b.kind) for b in layout.boxes() if getattr(b, column) == value]
+
+    @app.get("/beeld/vakje")
+    def image_box() -> Response:
+        case_id, box_id = request.args.get("case_id", ""), request.args.get("box", "")
+        row = db().execute("SELECT page_id FROM box_values WHERE case_id = ? AND box_id = ?",
+                           (case_id, box_id)).fetchone()
+        boxes = _layout_rects(case_id, "id", box_id)
+        if row is None or row["page_id"] is None or not boxes:
+            abort(404)
+        try:
+            return _image(box_snippet(db(), files, row["page_id"], boxes[0][1]), "image/png")
+        except SnippetError:
+            abort(404)
+
+    @app.get("/beeld/rij")
+    def image_row() -> Response:
+        case_id, group = request.args.get("case_id", ""), request.args.get("group", "")
+        mark = request.args.get("box", "")
+        row = db().execute("SELECT bv.page_id FROM box_values bv JOIN layout_boxes lb ON lb.case_id = bv.case_id "
+                           "AND lb.box_id = bv.box_id WHERE bv.case_id = ? AND lb.grp = ? AND bv.page_id IS NOT NULL "
+                           "LIMIT 1", (case_id, group)).fetchone()
+        boxes = _layout_rects(case_id, "group", group)
+        if row is None or not boxes:
+            abort(404)
+        target = next((rect for box_id, rect, _ in boxes if box_id == mark), None)
+        if boxes[0][2] == "timeline" and target is not None:
+            # Speaking time runs over several printed lines: show the marked box's line only.
+            boxes = [b for b in boxes if abs(b[1][1] - target[1]) < (target[3] - target[1]) / 2]
+        rects = [b[1] for b in boxes]
+        left = ROW_TEXT_LEFT_PT if boxes[0][2] != "rating" else min(r[0] for r in rects) - RATING_LABEL_PT
+        highlight = [rect for box_id, rect, _ in boxes if box_id == mark]
+        try:
+            return _image(row_snippet(db(), files, row["page_id"], rects, highlight, left_pt=left), "image/png")
+        except SnippetError:
+            abort(404)
+
+    @app.get("/beeld/tekst")
+    def image_text() -> Response:
+        case_id, region_id = request.args.get("case_id", ""), request.args.get("region", "")
+        row = db().execute("SELECT image_path, page_id FROM region_values WHERE case_id = ? AND region_id = ?",
+                           (case_id, region_id)).fetchone()
+        if row is None:
+            abort(404)
+        rect = None
+        layout = layouts.get(db(), case_id) if not row["image_path"] else None
+        if layout is not None:
+            rect = next((r.rect_pt for r in layout.regions() if r.id == region_id), None)
+        try:
+            return _image(region_snippet(db(), files, row["image_path"], row["page_id"], rect), "image/png")
+        except SnippetError:
+            abort(404)
+
+    @app.get("/beeld/pagina/<int:page_id>")
+    def image_page(page_id: int) -> Response:
+        row = db().execute("SELECT case_id, page_index FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
+        size = None
+        if row is not None and row["case_id"] is not None and row["page_index"] is not None:
+            layout = layouts.get(db(), row["case_id"])
+            if layout is not None:
+                size = next((p.size_pt for p in layout.pages if p.index == row["page_index"]), None)
+        try:
+            return _image(page_preview(db(), files, page_id, size), "image/jpeg")
+        except SnippetError:
+            abort(404)
+
+    app.jinja_env.globals["qs"] = urlencode
+    return app
+
+
+def _name() -> str:
+    name = session.get("reviewer")
+    if not isinstance(name, str) or not name:
+        abort(403)
+    return name
+
+
+def _field(name: str) -> str:
+    value = request.form.get(name)
+    if value is None or value == "":
+        abort(400)
+    return value
+
+
+def _int(value: str | None, default: Any) -> Any:
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _int_field(name: str) -> int:
+    value = _int(request.form.get(name), None)
+    if value is None:
+        abort(400)
+    return int(value)
