@@ -1,0 +1,152 @@
+"""Run a scan batch: files in, pages read by worker processes, results stored by the main process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import multiprocessing
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tqdm import tqdm
+
+from scan.inputs import SourceReader, discover, sha256_file, sniff
+from scan.pipeline import PageResult, close_reader, init_worker, read_page
+from scan.store import begin_source, finish_source, rereadable_pages, set_page_count, store_page
+from scan.summary import FileSummary, ScanSummary
+from softa.db import connect, data_dir, register_case
+from softa.errors import InputFileError, LayoutError, ManifestError
+from softa.layout import CaseLayout, layout_from_json, load_layout
+from softa.manifest import Manifest, Participant, load_manifest
+
+#: Pages handed to a worker at a time: enough to hide the queue round trip.
+CHUNK_PAGES = 2
+#: Minutes per timeline bin (manual: speaking time in 30-second bins).
+BIN_MINUTES = 0.5
+
+
+def _manifest_beside(layout: CaseLayout, layout_file: Path) -> Manifest | None:
+    for folder in (layout_file.parent, layout_file.parent.parent):
+        for candidate in sorted(folder.glob("*.toml")):
+            try:
+                manifest = load_manifest(candidate)
+            except ManifestError:
+                continue
+            if manifest.case == layout.case:
+                return manifest
+    return None
+
+
+def _manifest_from_layout(layout: CaseLayout) -> Manifest:
+    """A minimal manifest rebuilt from a layout alone (roles and names unknown)."""
+    codes = sorted({b.participant for b in layout.boxes() if b.participant[:1] in ("H", "C")},
+                   key=lambda c: (c[0] != "H", int(c[1:]) if c[1:].isdigit() else 0))
+    bins = max((b.bin or 0 for b in layout.boxes()), default=0)
+    windows = max((b.window or 0 for b in layout.boxes()), default=1)
+    minutes = int(bins * BIN_MINUTES) or windows * 5
+    return Manifest(case=layout.case, date=dt.date.today(), minutes=minutes,
+                    observers=("observator 1", "observator 2"),
+                    participants=tuple(Participant(code=c, role="hulpverlener" if c.startswith("H") else "cliënt")
+                                       for c in codes))
+
+
+def register_layout_file(conn: sqlite3.Connection, layout_file: Path) -> str:
+    """Make a ``<case>_layout.json`` known to the database; return a line for the summary."""
+    layout = load_layout(layout_file)
+    row = conn.execute("SELECT layout_json FROM cases WHERE case_id = ?", (layout.case,)).fetchone()
+    if row is not None:
+        if layout_from_json(json.loads(row["layout_json"])).to_json() == layout.to_json():
+            return f"layout {layout_file}: case {layout.case} already known"
+        raise LayoutError(f"{layout_file}: case {layout.case} is already in the database with a different layout",
+                          hint="use the layout written by the `softa forms` run that printed these pages")
+    manifest = _manifest_beside(layout, layout_file)
+    note = "with its manifest"
+    if manifest is None:
+        manifest = _manifest_from_layout(layout)
+        note = "without a manifest (roles, names and date unknown: run `softa forms` with the manifest to add them)"
+    register_case(conn, manifest, layout)
+    return f"layout {layout_file}: case {layout.case} registered {note}"
+
+
+@contextmanager
+def page_reader(db_path: Path, data: Path, workers: int) -> Iterator[
+        Callable[[Iterable[tuple[str, int, str]]], Iterator[PageResult]]]:
+    """A function mapping (path, page, source sha) tasks to results, in order, in this process or a pool."""
+    if workers <= 1:
+        init_worker(str(db_path), str(data))
+        try:
+            yield lambda tasks: map(read_page, tasks)
+        finally:
+            close_reader()
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(workers, initializer=init_worker, initargs=(str(db_path), str(data))) as pool:
+        yield lambda tasks: pool.imap(read_page, tasks, chunksize=CHUNK_PAGES)
+
+
+def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] = (), workers: int = 1,
+             progress: bool = True, notes: list[str] | None = None) -> ScanSummary:
+    """Scan the inputs into the database; every page ends stored and accounted for in the summary."""
+    conn = connect(db_path)
+    data = data_dir(db_path)
+    for layout_file in layout_files:
+        line = register_layout_file(conn, layout_file)
+        if notes is not None:
+            notes.append(line)
+    summary = ScanSummary()
+    files = discover(inputs, exclude=[data])
+    bar = tqdm(total=0, unit="page", disable=not progress, dynamic_ncols=True)
+    try:
+        with page_reader(db_path, data, workers) as read_all:
+            for path in files:
+                summary.files.append(_scan_file(conn, data, path, read_all, bar))
+    finally:
+        bar.close()
+        conn.close()
+    return summary
+
+
+def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
+               read_all: Callable[[Iterable[tuple[str, int, str]]], Iterator[PageResult]], bar: tqdm) -> FileSummary:
+    fs = FileSummary(path=path)
+    try:
+        sha, size = sha256_file(path), path.stat().st_size
+    except OSError as exc:
+        fs.error = f"cannot read the file ({exc.strerror or exc})"
+        return fs
+    try:
+        media = sniff(path)
+    except OSError:
+        media = None
+    state = begin_source(conn, path, sha, size, media)
+    retry = rereadable_pages(conn, state.id)
+    if state.status == "complete" and not retry:
+        fs.skipped = "already scanned (same content), nothing changed"
+        waiting = conn.execute("SELECT COUNT(*) FROM scanned_pages WHERE source_id = ? AND status = 'unidentified'",
+                               (state.id,)).fetchone()[0]
+        if waiting:
+            fs.statuses["unidentified"] += waiting
+            fs.skipped += f"; {waiting} of its page(s) still wait in the unidentified queue"
+        return fs
+    try:
+        reader = SourceReader(path)
+    except InputFileError as exc:
+        finish_source(conn, state.id, str(exc))
+        fs.error = exc.message
+        return fs
+    with reader:
+        count, media_type = reader.page_count, reader.media_type
+    set_page_count(conn, state.id, media_type, count)
+    todo = [n for n in range(1, count + 1) if n not in state.stored_pages or n in retry]
+    fs.resumed = count - len(todo) if state.status == "pending" else 0
+    fs.reread = len(retry)
+    bar.total += len(todo)
+    bar.refresh()
+    for result in read_all((str(path), n, sha) for n in todo):
+        stored = store_page(conn, data, state.id, sha, result, replace_id=retry.get(result.page_number))
+        fs.add(result.page_number, stored.status, stored.reason, stored.boxes, stored.flagged, result.error)
+        bar.update(1)
+    finish_source(conn, state.id)
+    return fs

@@ -1,0 +1,138 @@
+"""What a scan run did, per file and in total, as the user reads it at the end."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from softa.errors import SoftaError
+
+REASON_TEXT = {
+    "blank": "blank page",
+    "no_qr": "no softa QR code found",
+    "unknown_case": "case not in the database",
+    "unknown_page": "page not in the case's layout",
+    "unreadable": "image unreadable",
+    "misregistered": "registration marks not found or off: all boxes flagged",
+    "duplicate": "second scan of a page already stored",
+    "same_image": "same image already stored from another file",
+}
+
+
+class ScanIncomplete(SoftaError):
+    """Some pages were not identified or some files failed: a person must look."""
+
+    exit_code = 9
+
+
+@dataclass
+class FileSummary:
+    """Counts and problems of one input file."""
+
+    path: Path
+    pages: int = 0
+    identified: int = 0
+    boxes: int = 0
+    flagged: int = 0
+    resumed: int = 0
+    reread: int = 0
+    skipped: str | None = None
+    error: str | None = None
+    statuses: Counter[str] = field(default_factory=Counter)
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, page_number: int, status: str, reason: str | None, boxes: int, flagged: int,
+            error: str | None = None) -> None:
+        self.pages += 1
+        self.statuses[status] += 1
+        self.boxes += boxes
+        self.flagged += flagged
+        if status in ("identified", "assigned"):
+            self.identified += 1
+            if reason:
+                self.problems.append((page_number, REASON_TEXT.get(reason, reason)))
+            return
+        key = reason if status == "unidentified" else status
+        text = REASON_TEXT.get(key or "", key or status)
+        if error:
+            text += f" ({error})"
+        self.problems.append((page_number, text))
+
+    def problem_lines(self) -> list[str]:
+        """Problems grouped by kind, with page ranges: 'pages 1-3, 7: blank page'."""
+        grouped: dict[str, list[int]] = {}
+        for page, text in self.problems:
+            grouped.setdefault(text, []).append(page)
+        return [f"{_pages(pages)}: {text}" for text, pages in grouped.items()]
+
+
+def _pages(numbers: list[int]) -> str:
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    text = ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
+    return f"page{'s' if len(numbers) > 1 else ''} {text}"
+
+
+@dataclass
+class ScanSummary:
+    files: list[FileSummary] = field(default_factory=list)
+
+    def total(self, attribute: str) -> int:
+        return sum(getattr(f, attribute) for f in self.files)
+
+    def status_count(self, status: str) -> int:
+        return sum(f.statuses[status] for f in self.files)
+
+    @property
+    def unidentified(self) -> int:
+        return self.status_count("unidentified")
+
+    @property
+    def failed_files(self) -> list[FileSummary]:
+        return [f for f in self.files if f.error]
+
+    def lines(self) -> list[str]:
+        """The summary as printed at the end of `softa scan`."""
+        boxes, flagged = self.total("boxes"), self.total("flagged")
+        share = f" ({100 * flagged / boxes:.2f} %)" if boxes else ""
+        out = [
+            f"Scanned {len(self.files)} file(s), {self.total('pages')} page(s) read: "
+            f"{self.total('identified')} identified, {self.status_count('duplicate')} duplicate(s), "
+            f"{self.unidentified} unidentified, {self.status_count('same_image')} already stored; "
+            f"{flagged} of {boxes} boxes flagged{share}.",
+        ]
+        for f in self.files:
+            if f.error:
+                out.append(f"  {f.path}: FAILED: {f.error}")
+                continue
+            if f.skipped:
+                out.append(f"  {f.path}: {f.skipped}")
+                continue
+            head = f"  {f.path}: {f.pages} page(s), {f.identified} identified, {f.flagged} box(es) flagged"
+            if f.resumed:
+                head += f" (resumed: {f.resumed} page(s) stored by an earlier run)"
+            if f.reread:
+                head += f" ({f.reread} page(s) read again: their case is known now)"
+            out.append(head + ("" if f.problems else ", no problems"))
+            out.extend(f"    - {p}" for p in f.problem_lines())
+        return out
+
+    def check(self) -> None:
+        """Raise ScanIncomplete unless every page was identified and no file failed."""
+        failed = self.failed_files
+        problems = []
+        if self.unidentified:
+            problems.append(f"{self.unidentified} page(s) not identified")
+        if failed:
+            problems.append(f"{len(failed)} file(s) could not be read: " + ", ".join(str(f.path) for f in failed))
+        if problems:
+            hint = "assign or set aside the pages with `softa review`; fix or rescan failed files"
+            if any(text == REASON_TEXT["unknown_case"] for f in self.files for _, text in f.problems):
+                hint = ("for pages of an unknown case: run `softa forms CASE.toml` on this database, or give "
+                        "--layout <case>_layout.json, and scan again; otherwise " + hint)
+            raise ScanIncomplete("; ".join(problems), hint=hint)
