@@ -34,6 +34,7 @@ from formgen import generate_pack  # noqa: E402
 from samples.simulate import PROFILES, simulate_cases  # noqa: E402
 from samples.truth import simulate_coding  # noqa: E402
 from scan.batch import run_scan  # noqa: E402
+from scan.identify import QR_ONLY  # noqa: E402
 from scan.inputs import SourceReader, discover  # noqa: E402
 from softa.db import connect, register_case  # noqa: E402
 from softa.manifest import load_manifest  # noqa: E402
@@ -82,7 +83,7 @@ def floor(scans: Path) -> tuple[int, float]:
         with SourceReader(path) as reader:
             for number in range(1, reader.page_count + 1):
                 image = reader.load(number)
-                zxingcpp.read_barcodes(image.gray, formats=zxingcpp.BarcodeFormat.QRCode)
+                zxingcpp.read_barcodes(image.gray, formats=QR_ONLY)
                 pages += 1
     return pages, time.perf_counter() - start
 
@@ -104,7 +105,7 @@ def _floor_file_pages(task: tuple[str, int, int]) -> int:
     with SourceReader(Path(path)) as reader:
         for number in range(1 + part, reader.page_count + 1, parts):
             image = reader.load(number)
-            zxingcpp.read_barcodes(image.gray, formats=zxingcpp.BarcodeFormat.QRCode)
+            zxingcpp.read_barcodes(image.gray, formats=QR_ONLY)
             done += 1
     return done
 
@@ -210,8 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     s2 = scan_into(out / "w2.sqlite", made, scans, 2)
     print(f"scan --workers 2:   {n_pages / s2:6.1f} pages/s (pool start-up included; target >= {TARGET_PAGES_PER_S:.0f})")
     result = evaluate(out / "w2.sqlite", truth)
-    boxes = int(result["boxes"])  # type: ignore[arg-type]
-    silent, flagged = int(result["silent"]), int(result["flagged"])  # type: ignore[arg-type]
+    boxes = int(result["boxes"])  # type: ignore[call-overload]
+    silent, flagged = int(result["silent"]), int(result["flagged"])  # type: ignore[call-overload]
     print(f"boxes read: {boxes}; silent errors: {silent} (1 in {boxes // max(silent, 1)}; "
           f"target <= 1 in {round(1 / TARGET_SILENT[args.profile])}); "
           f"flagged: {flagged} ({100 * flagged / max(boxes, 1):.2f} %, target <= {100 * TARGET_FLAGGED:.0f} %)")

@@ -106,7 +106,12 @@ class FindingCache:
                              (case_id,)).fetchone()
         accepted = conn.execute("SELECT COUNT(*), MAX(accepted_at) FROM finding_acceptances WHERE case_id = ?",
                                 (case_id,)).fetchone()
-        return (*boxes, *pages, *accepted)
+        # Transcriptions and duplicate decisions settle completeness findings too.
+        regions = conn.execute("SELECT COUNT(*), TOTAL(version) FROM region_values WHERE case_id = ?",
+                               (case_id,)).fetchone()
+        duplicates = conn.execute("SELECT COUNT(*), TOTAL(version) FROM duplicates WHERE case_id = ?",
+                                  (case_id,)).fetchone()
+        return (*boxes, *pages, *accepted, *regions, *duplicates)
 
     def findings(self, conn: sqlite3.Connection, case_id: str) -> list[Any]:
         if self.source is None:

@@ -12,7 +12,15 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from softa.db import now, transaction
-from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, SPREEKTIJD_BALANS, TAALGEBRUIK, load_instrument
+from softa.instrument import (
+    FAMILY,
+    SESSION,
+    SOFTA_DIMENSIONS,
+    SPREEKTIJD_BALANS,
+    TAALGEBRUIK,
+    Version,
+    load_instrument,
+)
 from softa.layout import CaseLayout
 from softa.manifest import Manifest
 
@@ -72,7 +80,7 @@ def simulate_coding(manifest: Manifest, layout: CaseLayout, seed: int = 0) -> Co
 
     family_marks: dict[str, dict[str, set[int]]] = {"1": {}, "2": {}, "consensus": {}}
     for who in manifest.participants:
-        version = "therapist" if who.is_worker else "client"
+        version: Version = "therapist" if who.is_worker else "client"
         for dim in SOFTA_DIMENSIONS:
             items = inst.items_of(version, dim)
             nonverbal = {i.number for i in items if i.nonverbal}

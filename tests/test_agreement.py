@@ -169,7 +169,7 @@ def test_icc_a1_takes_the_right_pingouin_row() -> None:
         columns=["t", "r", "y"],
     )
     table = pingouin.intraclass_corr(long, targets="t", raters="r", ratings="y")
-    icc = dict(zip(table["Type"], table["ICC"]))
+    icc = dict(zip(table["Type"], table["ICC"], strict=False))
     one_way = icc.get("ICC(1,1)", icc.get("ICC1"))
     consistency = icc.get("ICC(C,1)", icc.get("ICC3"))
     absolute = icc.get("ICC(A,1)", icc.get("ICC2"))
@@ -226,7 +226,7 @@ def test_weighted_kappa_needs_fixed_labels_when_scale_has_gaps() -> None:
     # like 0..1, so the weights (and the kappa) are wrong for the -3..+3 scale.
     obs1 = [-3, 0, 1, 0, 1, -3, 0, 0]
     obs2 = [0, 0, 1, -3, 1, -3, 1, 0]
-    figs = by_name(rating_agreement(list(zip(obs1, obs2))))
+    figs = by_name(rating_agreement(list(zip(obs1, obs2, strict=False))))
     for weights in ("linear", "quadratic"):
         fixed = cohen_kappa_score(obs1, obs2, weights=weights, labels=list(RATING_SCALE))
         observed_only = cohen_kappa_score(obs1, obs2, weights=weights)
@@ -242,7 +242,7 @@ def test_weighted_kappa_contiguous_categories_unaffected_by_labels() -> None:
     obs2 = [0, 0, 1, -1, 1, -1, 1, 0]
     fixed = cohen_kappa_score(obs1, obs2, weights="linear", labels=list(RATING_SCALE))
     assert fixed == pytest.approx(cohen_kappa_score(obs1, obs2, weights="linear"))
-    value = by_name(rating_agreement(list(zip(obs1, obs2))))["weighted_kappa_linear"].value
+    value = by_name(rating_agreement(list(zip(obs1, obs2, strict=False))))["weighted_kappa_linear"].value
     assert value == pytest.approx(fixed)
 
 
