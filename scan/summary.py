@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from softa.errors import SoftaError
+from softa.errors import ScanIncomplete
 
 REASON_TEXT = {
     "blank": "blank page",
@@ -18,12 +18,6 @@ REASON_TEXT = {
     "duplicate": "second scan of a page already stored",
     "same_image": "same image already stored from another file",
 }
-
-
-class ScanIncomplete(SoftaError):
-    """Some pages were not identified or some files failed: a person must look."""
-
-    exit_code = 9
 
 
 @dataclass

@@ -61,3 +61,9 @@ class ValidationFailed(SoftaError):
     """Validation found errors (exit code for `softa validate`)."""
 
     exit_code = 8
+
+
+class ScanIncomplete(SoftaError):
+    """Some pages were not identified or some files failed: a person must look."""
+
+    exit_code = 9

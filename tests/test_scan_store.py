@@ -12,9 +12,8 @@ import pytest
 from scan.assign import read_assigned_page
 from scan.batch import run_scan
 from scan.store import apply_page_reads
-from scan.summary import ScanIncomplete
 from softa.db import connect, data_dir, register_case
-from softa.errors import ConflictError
+from softa.errors import ConflictError, ScanIncomplete
 from softa.imaging import crop_upright, homography_from_json, load_image
 from softa.manifest import load_manifest
 from tests.omr_fixtures import (
