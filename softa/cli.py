@@ -69,12 +69,13 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
     check_layout_replaceable(conn, parsed.case, layout_sha256(build_layout(parsed)))
     pack = generate_pack(parsed, out_dir)
     register_case(conn, parsed, pack.layout)
+    labels = {"1": "observer 1", "2": "observer 2", "consensus": "consensus", "None": "self-assessment"}
     click.echo(f"Case {parsed.case}: {pack.pages} pages, {len(pack.layout.boxes())} boxes.")
-    click.echo(f"  pack:        {pack.pack_pdf}")
+    click.echo(f"  {'whole pack:':17} {pack.pack_pdf}")
     for slot, path in pack.slot_pdfs.items():
-        click.echo(f"  {'slot ' + slot if slot != 'None' else 'self-assessment'}: {path}")
-    click.echo(f"  layout:      {pack.layout_json}")
-    click.echo(f"  database:    {db_path}")
+        click.echo(f"  {labels[slot] + ':':17} {path}")
+    click.echo(f"  {'layout:':17} {pack.layout_json}")
+    click.echo(f"  {'database:':17} {db_path}")
 
 
 def _register_stage_commands() -> None:
