@@ -85,6 +85,8 @@ def main() -> int:
             print(f"  {path}")
 
     softa("scan", str(out / "scans" / "office"), str(out / "scans" / "phone"), *dbarg, "--workers", "2")
+    print("(The blank duplex backs and the foreign page end up unidentified on purpose: nothing is dropped"
+          " silently; a person sets them aside in `softa review`.)")
     compare_with_truth(db, [office.truth_json, phone.truth_json])
     softa("validate", *dbarg, "--worksheet", str(out / "consensuswerkblad.pdf"))
     softa("export", "--format", "json", "--out", str(out / "scan_record.json"), *dbarg)
