@@ -23,6 +23,9 @@ CONTENT_RIGHT_MM = 195.0
 CONTENT_TOP_MM = 38.0
 CONTENT_BOTTOM_MM = 271.0
 HEADER_BASELINES_MM = (21.0, 28.0, 34.0)
+#: The header lines end this far left of the QR code, keeping its quiet zone clear.
+HEADER_QR_GAP_MM = 3.0
+SUBTITLE_WIDTH_MM = QR_RIGHT_MM - QR_SIZE_MM - HEADER_QR_GAP_MM - CONTENT_LEFT_MM
 FOOTER_BASELINES_MM = (277.5, 282.0)
 
 #: Mark boxes: ~4.6 mm leaves room for a pen cross; the manual asks for a tick
@@ -37,7 +40,22 @@ ITEM_TEXT_WIDTH_MM = GRID_LEFT_MM - TEXT_GAP_MM - CONTENT_LEFT_MM - ITEM_NUMBER_
 ROW_MIN_MM = 6.6
 ROW_PAD_MM = 1.9
 RATING_ROW_MM = 11.0
+#: A rating box sits right of its label ("-3 [ ]"); the shift centres label and box in the cell.
+RATING_SHIFT_MM = 1.6
+LABEL_GAP_MM = 0.9
+#: Scales longer than -3..+3 (the 0-10 speaking-time balance) have no room for labels
+#: beside the boxes: the labels go above, in a taller row, the boxes below the middle.
+SIDE_LABEL_MAX_VALUES = 7
+LABELS_ABOVE_ROW_MM = 13.0
+LABELS_ABOVE_DROP_MM = 1.6
 WINDOW_LABEL_MM = 4.6
+#: Section headers: leading of the (bold) title lines, space below them, and the
+#: baseline of the window numbers below the title.
+SECTION_TITLE_LEADING_MM = 4.6
+SECTION_TITLE_PAD_MM = 1.4
+WINDOW_LABEL_BASELINE_MM = 3.4
+#: A text line's baseline sits this share of the leading below the line's top.
+BASELINE_SHARE = 0.78
 SECTION_GAP_MM = 3.0
 
 #: Speaking time: 30-second bins, 30 per line (15 minutes), 4 mm boxes.
@@ -50,6 +68,12 @@ TIMELINE_HEADER_MM = 6.0
 
 REGION_EXPLANATION_MM = 48.0
 REGION_MOMENT_MM = 42.0
+
+#: Shading (PDF gray, 1 = white): light enough that the scanner's paper level and
+#: the ring around a box stay far from ink; darker for headers, faintest for every other row.
+HEADER_GRAY = 0.86
+RATING_GRAY = 0.90
+ALTERNATE_ROW_GRAY = 0.955
 
 FONT = "Helvetica"
 FONT_BOLD = "Helvetica-Bold"

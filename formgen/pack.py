@@ -9,6 +9,7 @@ from pathlib import Path
 
 from formgen.plan import plan_pages
 from formgen.render import draw_page, open_canvas
+from softa.errors import SoftaError
 from softa.layout import LAYOUT_VERSION, CaseLayout
 from softa.manifest import Manifest
 
@@ -17,6 +18,8 @@ SUBSET_NAMES = {"1": "observator1", "2": "observator2", "consensus": "consensus"
 
 @dataclass(frozen=True)
 class FormPack:
+    """What `generate_pack` wrote: the pack PDF, one PDF per slot (key "None": self-assessment), the layout."""
+
     pack_pdf: Path
     slot_pdfs: dict[str, Path]
     layout_json: Path
@@ -25,7 +28,18 @@ class FormPack:
 
 
 def generate_pack(manifest: Manifest, out_dir: Path) -> FormPack:
-    """Render the pack in one streaming pass; files appear only when all are complete."""
+    """Render the pack in one streaming pass; files appear only when all are complete.
+
+    Raises SoftaError naming the folder when it cannot be created or written.
+    """
+    try:
+        return _generate(manifest, out_dir)
+    except OSError as exc:
+        raise SoftaError(f"cannot write the forms to {out_dir} ({exc.strerror or exc})",
+                         hint="give --out a folder you may write to, on a disk with free space") from exc
+
+
+def _generate(manifest: Manifest, out_dir: Path) -> FormPack:
     out_dir.mkdir(parents=True, exist_ok=True)
     case = manifest.case
     targets = {"pack": out_dir / f"{case}_forms.pdf"}

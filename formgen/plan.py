@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from formgen import geometry as g
 from formgen.geometry import mm
@@ -28,7 +28,7 @@ from softa.instrument import (
     load_instrument,
 )
 from softa.layout import LAYOUT_VERSION, Box, CaseLayout, PageLayout, QrIdentity, Rect, Region
-from softa.manifest import Manifest, Participant
+from softa.manifest import WINDOW_MINUTES, Manifest, Participant
 
 #: Meaning of a box or region while a page is planned (kind, participant, slot, ...).
 Meta = dict[str, Any]
@@ -91,12 +91,47 @@ FORM_TITLES = {
     "gedragsdimensies": "Codeerformulier gedragsdimensies",
     "zelfbeoordeling": "Zelfbeoordeling hulpverlener",
 }
+#: Phrases a line break must not split (the scale of every rating question).
+KEEP_TOGETHER = ("(-3 tot +3)", "(0 = geen balans, 10 = goede balans)")
+NBSP = "\u00a0"
+#: The manual's footnote to the * of the therapist version (Bijlage 1, version hulpverlener).
+STAR_NOTE = "* = er is een corresponderend item in de cliëntversie"
+LEGEND_SEPARATOR = "  ·  "
+#: Space between a right-aligned item number and its text.
+NUMBER_GAP_MM = 0.7
 INSTRUCTION = ("Kruis een vakje duidelijk aan (x of ✓). Vergist? Kleur het vakje helemaal zwart: "
                "een volledig gevuld vakje telt als níet aangekruist.")
 
 
 def _wrap(text: str, width_mm: float, size: float = g.TEXT_PT, font: str = g.FONT) -> list[str]:
-    return simpleSplit(text, font, size, mm(width_mm))
+    """Break text into lines that fit; never inside a KEEP_TOGETHER phrase."""
+    for phrase in KEEP_TOGETHER:
+        text = text.replace(phrase, phrase.replace(" ", NBSP))
+    space, limit = stringWidth(" ", font, size), mm(width_mm)
+    lines: list[list[str]] = []
+    used = 0.0
+    for word in (w.replace(NBSP, " ") for w in text.split(" ") if w):
+        width = stringWidth(word, font, size)
+        if lines and used + space + width <= limit:
+            lines[-1].append(word)
+            used += space + width
+        else:
+            lines.append([word])
+            used = width
+    return [" ".join(words) for words in lines]
+
+
+def _fit(text: str, width_mm: float, font: str, size: float) -> str:
+    """The text, shortened at a word boundary with an ellipsis when it is wider than width_mm."""
+    if stringWidth(text, font, size) <= mm(width_mm):
+        return text
+    words = text.split(" ")
+    while len(words) > 1 and stringWidth(" ".join(words) + "…", font, size) > mm(width_mm):
+        words.pop()
+    short = " ".join(words)
+    while len(short) > 1 and stringWidth(short + "…", font, size) > mm(width_mm):
+        short = short[:-1]
+    return short + "…"
 
 
 def _box_rect(cx_mm: float, cy_mm: float, side_mm: float) -> Rect:
@@ -108,32 +143,43 @@ def _window_cx(col: int) -> float:
     return g.GRID_LEFT_MM + (col + 0.5) * g.WINDOW_CELL_MM
 
 
-def _section_header(title: str, windows: range | None, minutes_label: str = "") -> Block:
+def _section_header(title: str, windows: range | None, minutes_label: str = "", session_minutes: int = 0) -> Block:
+    """A shaded header naming the dimension; over a grid also the window numbers (end minutes)."""
     width = g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM - 2
     title_lines = _wrap(title + (f" · {minutes_label}" if minutes_label else ""), width, g.SUBTITLE_PT, g.FONT_BOLD)
-    title_mm = 4.6 * len(title_lines) + 1.4
+    title_mm = g.SECTION_TITLE_LEADING_MM * len(title_lines) + g.SECTION_TITLE_PAD_MM
     height = title_mm + (g.WINDOW_LABEL_MM if windows is not None else 0.0) + 0.8
     block = Block(height)
-    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0.5, g.CONTENT_RIGHT_MM, height - 0.3), 0.86))
+    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0.5, g.CONTENT_RIGHT_MM, height - 0.3), g.HEADER_GRAY))
     for k, line in enumerate(title_lines):
-        block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1, 4.6 + 4.6 * k, line, g.FONT_BOLD, g.SUBTITLE_PT))
+        baseline = g.SECTION_TITLE_LEADING_MM * (k + 1)
+        block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1, baseline, line, g.FONT_BOLD, g.SUBTITLE_PT))
     if windows is not None:
-        block.texts.append(TextRun(g.GRID_LEFT_MM - 1.5, title_mm + 3.4, "minuut:", g.FONT, g.SMALL_PT, "right"))
+        baseline = title_mm + g.WINDOW_LABEL_BASELINE_MM
+        block.texts.append(TextRun(g.GRID_LEFT_MM - 1.5, baseline, "minuut:", g.FONT, g.SMALL_PT, "right"))
         for col, window in enumerate(windows):
-            # The manual's forms label each window with its end minute (5, 10, ... 60).
-            block.texts.append(TextRun(_window_cx(col), title_mm + 3.4, str(window * 5), g.FONT_BOLD, g.TEXT_PT, "center"))
+            # The manual's forms label each window with its end minute (5, 10, ... 60); a
+            # session of 92 minutes ends its last window at 92, not 95.
+            end = min(window * WINDOW_MINUTES, session_minutes or window * WINDOW_MINUTES)
+            block.texts.append(TextRun(_window_cx(col), baseline, str(end), g.FONT_BOLD, g.TEXT_PT, "center"))
     return block
 
 
-def _item_row(number: int, text: str, meta: Meta, windows: range, shaded: bool) -> Block:
+def _item_row(number: int, text: str, meta: Meta, windows: range, shaded: bool, star: bool = False) -> Block:
     lines = _wrap(text, g.ITEM_TEXT_WIDTH_MM)
+    if star:
+        # The * of Bijlage 2 hangs after the last line, into the gap before the grid, so
+        # it never adds a line (and never moves a box).
+        lines[-1] += " *"
     line_mm = g.LEADING_PT / g.mm(1)
     height = max(g.ROW_MIN_MM, len(lines) * line_mm + g.ROW_PAD_MM)
     block = Block(height)
     if shaded:
-        block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), 0.955))
-    first_baseline = (height - len(lines) * line_mm) / 2 + line_mm * 0.78
-    block.texts.append(TextRun(g.CONTENT_LEFT_MM + 0.8, first_baseline, f"{number}."))
+        block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), g.ALTERNATE_ROW_GRAY))
+    first_baseline = (height - len(lines) * line_mm) / 2 + line_mm * g.BASELINE_SHARE
+    # Right-aligned numbers keep "10." clear of its text, as in a typeset list.
+    block.texts.append(TextRun(g.CONTENT_LEFT_MM + g.ITEM_NUMBER_MM - NUMBER_GAP_MM, first_baseline, f"{number}.",
+                               align="right"))
     for k, line in enumerate(lines):
         block.texts.append(TextRun(g.CONTENT_LEFT_MM + g.ITEM_NUMBER_MM, first_baseline + k * line_mm, line))
     for col, window in enumerate(windows):
@@ -143,27 +189,46 @@ def _item_row(number: int, text: str, meta: Meta, windows: range, shaded: bool) 
 
 
 def _rating_row(question: str, values: tuple[int, ...], meta: Meta) -> Block:
+    """A question with one box per scale value; a long scale (0-10) puts its labels above the boxes."""
+    labels_above = len(values) > g.SIDE_LABEL_MAX_VALUES
     lines = _wrap(question, g.GRID_LEFT_MM - g.CONTENT_LEFT_MM - 2, g.TEXT_PT, g.FONT_BOLD)
     line_mm = g.LEADING_PT / g.mm(1)
-    height = max(g.RATING_ROW_MM, len(lines) * line_mm + g.ROW_PAD_MM)
+    height = max(g.LABELS_ABOVE_ROW_MM if labels_above else g.RATING_ROW_MM, len(lines) * line_mm + g.ROW_PAD_MM)
     block = Block(height)
-    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), 0.90))
-    first = (height - len(lines) * line_mm) / 2 + line_mm * 0.78
+    block.shades.append(Shade((g.CONTENT_LEFT_MM, 0, g.CONTENT_RIGHT_MM, height), g.RATING_GRAY))
+    first = (height - len(lines) * line_mm) / 2 + line_mm * g.BASELINE_SHARE
     for k, line in enumerate(lines):
         block.texts.append(TextRun(g.CONTENT_LEFT_MM + 1, first + k * line_mm, line, g.FONT_BOLD))
     cell = (g.CONTENT_RIGHT_MM - g.GRID_LEFT_MM) / len(values)
     for col, value in enumerate(values):
-        cx = g.GRID_LEFT_MM + (col + 0.5) * cell + 1.6
         label = f"+{value}" if value > 0 and min(values) < 0 else str(value)
-        block.texts.append(TextRun(cx - g.BOX_MM / 2 - 0.9, height / 2 + 1.1, label, g.FONT_BOLD, g.TEXT_PT, "right"))
-        block.boxes.append((_box_rect(cx, height / 2, g.BOX_MM), dict(meta, value=value)))
+        if labels_above:
+            cx, cy = g.GRID_LEFT_MM + (col + 0.5) * cell, height / 2 + g.LABELS_ABOVE_DROP_MM
+            baseline = cy - g.BOX_MM / 2 - g.LABEL_GAP_MM
+            block.texts.append(TextRun(cx, baseline, label, g.FONT_BOLD, g.TEXT_PT, "center"))
+        else:
+            cx, cy = g.GRID_LEFT_MM + (col + 0.5) * cell + g.RATING_SHIFT_MM, height / 2
+            block.texts.append(TextRun(cx - g.BOX_MM / 2 - g.LABEL_GAP_MM, cy + 1.1, label, g.FONT_BOLD, g.TEXT_PT,
+                                       "right"))
+        block.boxes.append((_box_rect(cx, cy, g.BOX_MM), dict(meta, value=value)))
     return block
 
 
-def _scale_legend(instrument: Instrument) -> Block:
+def _scale_legend(instrument: Instrument, star_note: bool) -> Block:
+    """The -3..+3 labels (and the meaning of *), broken only between entries, never inside one."""
     pairs = zip(instrument.scale_values, instrument.scale_labels, strict=True)
     parts = [f"{'+' if v > 0 else ''}{v} = {label}" for v, label in pairs]
-    lines = _wrap("Beoordelingsschaal: " + " · ".join(parts), g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM, g.SMALL_PT)
+    parts[0] = "Beoordelingsschaal: " + parts[0]
+    if star_note:
+        parts.append(STAR_NOTE)
+    width = mm(g.CONTENT_RIGHT_MM - g.CONTENT_LEFT_MM)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        joined = f"{lines[-1]}{LEGEND_SEPARATOR}{part}"
+        if stringWidth(joined, g.FONT, g.SMALL_PT) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(part)
     block = Block(len(lines) * 3.0 + 1.5)
     for k, line in enumerate(lines):
         block.texts.append(TextRun(g.CONTENT_LEFT_MM, 2.6 + k * 3.0, line, g.FONT, g.SMALL_PT))
@@ -190,12 +255,14 @@ def _softa_sections(version: Version, who: Participant, slot: Slot, manifest: Ma
     for key in SOFTA_DIMENSIONS:
         dim = instrument.dimension(key)
         for n, windows in enumerate(chunks):
-            label = f"minuut {(windows.start - 1) * 5}–{min(windows.stop - 1, manifest.windows) * 5}" if len(chunks) > 1 else ""
-            header = _section_header(dim.title(version), windows, label)
+            last_minute = min((windows.stop - 1) * WINDOW_MINUTES, manifest.minutes)
+            label = f"minuut {(windows.start - 1) * WINDOW_MINUTES}–{last_minute}" if len(chunks) > 1 else ""
+            header = _section_header(dim.title(version), windows, label, manifest.minutes)
             rows: list[Block] = []
             for item in instrument.items_of(version, key):
                 meta = {"kind": "tick", "participant": who.code, "slot": slot.value, "dimension": key, "item": item.number}
-                rows.append(_item_row(item.number, item.text, meta, windows, item.number % 2 == 0))
+                rows.append(_item_row(item.number, item.text, meta, windows, item.number % 2 == 0,
+                                      star=item.corresponding))
             last_chunk = n == len(chunks) - 1
             family_level = version == "client" and key == "gezamenlijke_doelperceptie"
             if last_chunk and not family_level:
@@ -213,8 +280,8 @@ def _softa_sections(version: Version, who: Participant, slot: Slot, manifest: Ma
 def _behaviour_sections(slot: Slot, manifest: Manifest, instrument: Instrument) -> list[Section]:
     ex = instrument.extra
     gd = instrument.dimension("gezamenlijke_doelperceptie")
-    sections = [Section(_section_header("Gezamenlijke doelperceptie van het gezin als geheel", None), [
-        _rating_row(gd.client_rating + " (één score voor het hele gezin):", instrument.scale_values,
+    sections = [Section(_section_header(f"{gd.client_title} · één score voor het gezin als geheel", None), [
+        _rating_row(gd.client_rating + ":", instrument.scale_values,
                     {"kind": "rating", "participant": FAMILY, "slot": slot.value, "dimension": "gezamenlijke_doelperceptie"}),
     ])]
     sections.append(Section(_section_header(ex["taalgebruik"]["title"], None), [
@@ -229,13 +296,18 @@ def _behaviour_sections(slot: Slot, manifest: Manifest, instrument: Instrument) 
         header = _section_header(f"{ex['spreektijd']['title']} · minuut {(start - 1) // 2}–{(stop - 1) / 2:g}", None)
         scale = Block(g.TIMELINE_HEADER_MM)
         left = g.CONTENT_LEFT_MM + g.TIMELINE_LABEL_MM
+        scale.texts.append(TextRun(left - 1.5, 4.2, "minuut:", g.FONT, g.SMALL_PT, "right"))
         for col, b in enumerate(range(start, stop)):
             if (b - 1) % 2 == 0:
-                scale.texts.append(TextRun(left + col * g.BIN_CELL_MM, 4.2, str((b - 1) // 2), g.FONT, g.SMALL_PT, "center"))
+                # Centred over the minute's two 30-second boxes: "3" covers 3:00-4:00.
+                scale.texts.append(TextRun(left + (col + 1) * g.BIN_CELL_MM, 4.2, str((b - 1) // 2), g.FONT_BOLD,
+                                           g.SMALL_PT, "center"))
         rows = [scale]
         for who in manifest.participants:
             row = Block(g.TIMELINE_ROW_MM)
-            row.texts.append(TextRun(g.CONTENT_LEFT_MM + 0.8, 4.4, f"{who.code} {who.role}"[:22], g.FONT, g.TEXT_PT))
+            label, label_width = f"{who.code} {who.role}", g.TIMELINE_LABEL_MM - 2.5
+            size = g.TEXT_PT if stringWidth(label, g.FONT, g.TEXT_PT) <= mm(label_width) else g.SMALL_PT
+            row.texts.append(TextRun(g.CONTENT_LEFT_MM + 0.8, 4.4, _fit(label, label_width, g.FONT, size), g.FONT, size))
             for col, b in enumerate(range(start, stop)):
                 cx = left + (col + 0.5) * g.BIN_CELL_MM
                 meta = {"kind": "timeline", "participant": who.code, "slot": slot.value, "dimension": SPREEKTIJD, "bin": b}
@@ -343,7 +415,7 @@ def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iter
     index = 0
     marks, qr_rect = _page_frame(g.PAGE_SIZE_PT)
     for spec in form_specs(manifest, inst):
-        pages = _paginate([Section(_scale_legend(inst), []), *spec.sections])
+        pages = _paginate([Section(_scale_legend(inst, star_note=spec.form == "hulpverlener"), []), *spec.sections])
         for number, placed in enumerate(pages, start=1):
             identity = QrIdentity(case=manifest.case, form=spec.form,
                                   participant=spec.participant.code if spec.participant else None,
@@ -375,14 +447,22 @@ def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iter
                                 participant=identity.participant, slot=identity.slot, page=number, pages=len(pages),
                                 marks_pt=tuple(_round2(m) for m in marks), mark_size_pt=round(mm(g.MARK_SIZE_MM), 3),
                                 qr_rect_pt=_round(qr_rect), boxes=tuple(boxes), regions=tuple(regions))
-            who = ""
-            if spec.participant:
-                who = f" · {spec.participant.code} ({spec.participant.role})"
-            slot_label = f" · {spec.slot.label}" if spec.slot else ""
             yield PagePlan(layout=layout, identity=identity, title=FORM_TITLES[spec.form],
-                           subtitle=f"Casus {manifest.case}{who}{slot_label} · pagina {number} van {len(pages)}",
+                           subtitle=_subtitle(manifest.case, spec, number, len(pages)),
                            texts=tuple(texts), shades=tuple(shades))
             index += 1
+
+
+def _subtitle(case: str, spec: FormSpec, page: int, pages: int) -> str:
+    """"Casus 2024-017 · C1 (moeder) · Observator 1 · pagina 1 van 2"; a long role is shortened to end before the QR."""
+    slot_label = f" · {spec.slot.label}" if spec.slot else ""
+    tail = f"{slot_label} · pagina {page} van {pages}"
+    if not spec.participant:
+        return f"Casus {case}{tail}"
+    head = f"Casus {case} · {spec.participant.code} ("
+    room_pt = mm(g.SUBTITLE_WIDTH_MM) - stringWidth(head + ")" + tail, g.FONT, g.SUBTITLE_PT)
+    role = _fit(spec.participant.role, room_pt / mm(1), g.FONT, g.SUBTITLE_PT)
+    return f"{head}{role}){tail}"
 
 
 def _round(rect: Rect) -> Rect:

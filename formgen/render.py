@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from reportlab.graphics import renderPDF
@@ -95,13 +94,3 @@ def draw_page(canvas: Canvas, plan: PagePlan) -> None:
     canvas.drawString(mm(g.CONTENT_LEFT_MM), _y(g.FOOTER_BASELINES_MM[1]), f"{layout.qr}   ·   {plan.identity.label}")
     canvas.showPage()
 
-
-def render_pdf(path: Path, title: str, plans: Iterable[PagePlan]) -> int:
-    """Write the given pages to one PDF; return the page count."""
-    canvas = open_canvas(path, title)
-    count = 0
-    for plan in plans:
-        draw_page(canvas, plan)
-        count += 1
-    canvas.save()
-    return count

@@ -64,10 +64,11 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
 
     parsed = load_manifest(manifest)
     db_path = resolve_db_path(db)
-    conn = connect(db_path)
-    # Refuse before writing anything when the database holds scans of another layout.
-    check_layout_replaceable(conn, parsed.case, layout_sha256(build_layout(parsed)))
+    if db_path.exists():
+        # Refuse before writing anything when the database holds scans of another layout.
+        check_layout_replaceable(connect(db_path), parsed.case, layout_sha256(build_layout(parsed)))
     pack = generate_pack(parsed, out_dir)
+    conn = connect(db_path)
     register_case(conn, parsed, pack.layout)
     labels = {"1": "observer 1", "2": "observer 2", "consensus": "consensus", "None": "self-assessment"}
     click.echo(f"Case {parsed.case}: {pack.pages} pages, {len(pack.layout.boxes())} boxes.")

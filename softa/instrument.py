@@ -65,6 +65,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Dimension:
+    """A SOFTA alliance dimension with its printed titles and rating questions per version."""
+
     key: str
     name: str
     client_title: str
@@ -81,6 +83,8 @@ class Dimension:
 
 @dataclass(frozen=True)
 class Instrument:
+    """Both versions of SOFTA-NL: dimensions, items, the -3..+3 scale and the extra dimensions."""
+
     name: str
     scale_values: tuple[int, ...]
     scale_labels: tuple[str, ...]

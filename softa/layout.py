@@ -20,6 +20,9 @@ LAYOUT_VERSION = 1
 QR_PREFIX = "SOFTA"
 FORM_CODES = {"hulpverlener": "H", "client": "C", "gedragsdimensies": "G", "zelfbeoordeling": "Z"}
 FORM_NAMES = {code: name for name, code in FORM_CODES.items()}
+#: Dutch names of the forms, as people read them in footers and messages.
+FORM_LABELS = {"hulpverlener": "hulpverlener", "client": "cliënt", "gedragsdimensies": "gedragsdimensies",
+               "zelfbeoordeling": "zelfbeoordeling"}
 SLOT_CODES = {"1": "1", "2": "2", "consensus": "K", None: "-"}
 SLOT_NAMES = {code: name for name, code in SLOT_CODES.items()}
 NO_PARTICIPANT = "-"
@@ -54,10 +57,11 @@ class QrIdentity:
 
     @property
     def label(self) -> str:
-        """Readable form of the identity for footers and messages."""
+        """Readable Dutch form of the identity for footers and messages."""
         who = f" {self.participant}" if self.participant else ""
         slot = f" obs. {self.slot}" if self.slot in ("1", "2") else (" consensus" if self.slot else "")
-        return f"casus {self.case} · {self.form}{who}{slot} · pagina {self.page}/{self.pages}"
+        form = FORM_LABELS.get(self.form, self.form)
+        return f"casus {self.case} · {form}{who}{slot} · pagina {self.page}/{self.pages}"
 
 
 def parse_qr_payload(payload: str) -> QrIdentity | None:

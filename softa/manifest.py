@@ -18,10 +18,21 @@ WINDOW_MINUTES = 5
 CASE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PARTICIPANT_PATTERN = re.compile(r"^(H|C)([1-9][0-9]?)$")
 MAX_ROLE_LENGTH = 40
+#: What to write for each field, quoted in the hint when the field is missing or wrong.
+FIELD_EXAMPLES = {
+    "case": 'case = "2024-017"',
+    "date": "date = 2026-11-20",
+    "minutes": "minutes = 60",
+    "observers": 'observers = ["Anna de Vries", "Bram Jansen"]',
+    "participants": '[[participants]] with code = "H1" and role = "hulpverlener"',
+}
+PARTICIPANT_FIELDS = ("code", "role")
 
 
 @dataclass(frozen=True)
 class Participant:
+    """A person in the session, by code (H1 worker, C1 family member) and role, never by name."""
+
     code: str
     role: str
 
@@ -32,6 +43,8 @@ class Participant:
 
 @dataclass(frozen=True)
 class Manifest:
+    """One coded session: case number, coding date, length, the two observers, the participants."""
+
     case: str
     date: dt.date
     minutes: int
@@ -78,21 +91,26 @@ def _fail(source: str, field: str, problem: str, fix: str) -> ManifestError:
 
 def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
     """Check a decoded manifest and return it typed; raise ManifestError naming the field."""
-    for field in ("case", "date", "minutes", "observers", "participants"):
+    for field, example in FIELD_EXAMPLES.items():
         if field not in data:
-            raise _fail(source, field, "is missing", f"add `{field} = ...` (see samples/case_2024-017.toml)")
+            raise _fail(source, field, "is missing", f"add {example} (see samples/case_2024-017.toml)")
+    unknown = sorted(set(data) - set(FIELD_EXAMPLES))
+    if unknown:
+        raise _fail(source, unknown[0], "is not a manifest field",
+                    f"check the spelling; a manifest has only {', '.join(FIELD_EXAMPLES)}")
     case = data["case"]
     if not isinstance(case, str) or not CASE_PATTERN.match(case):
         raise _fail(source, "case", f"is {case!r}, not a case number",
                     'use letters, digits and hyphens only, e.g. case = "2024-017"')
-    date = data["date"]
+    date = raw_date = data["date"]
     if isinstance(date, str):
         try:
             date = dt.date.fromisoformat(date)
         except ValueError:
             date = None
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
-        raise _fail(source, "date", f"is {data['date']!r}, not a date", "write the coding date as date = 2026-11-20")
+        shown = raw_date.isoformat() if isinstance(raw_date, dt.date) else repr(raw_date)
+        raise _fail(source, "date", f"is {shown}, not a date", "write the coding date only, e.g. date = 2026-11-20")
     minutes = data["minutes"]
     if not isinstance(minutes, int) or isinstance(minutes, bool) or not 1 <= minutes <= MAX_SESSION_MINUTES:
         raise _fail(source, "minutes", f"is {minutes!r}, an impossible session length",
@@ -103,13 +121,20 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
         raise _fail(source, "observers", "must list the two students' names",
                     'write observers = ["Anna de Vries", "Bram Jansen"]')
     raw_participants = data["participants"]
-    if not isinstance(raw_participants, list) or not raw_participants:
+    if not isinstance(raw_participants, list):
+        raise _fail(source, "participants", "is not a list of participants",
+                    "write one [[participants]] table (double brackets) per person present")
+    if not raw_participants:
         raise _fail(source, "participants", "is empty", "add a [[participants]] table per person present")
     participants: list[Participant] = []
     for n, raw in enumerate(raw_participants, start=1):
         where = f"participants[{n}]"
         if not isinstance(raw, dict) or "code" not in raw or "role" not in raw:
             raise _fail(source, where, "needs `code` and `role`", 'write code = "C1" and role = "moeder"')
+        extra = sorted(set(raw) - set(PARTICIPANT_FIELDS))
+        if extra:
+            raise _fail(source, f"{where}.{extra[0]}", "is not a participant field",
+                        "a participant has only code and role; never write a family member's name")
         code, role = raw["code"], raw["role"]
         if not isinstance(code, str) or not PARTICIPANT_PATTERN.match(code):
             raise _fail(source, f"{where}.code", f"is {code!r}, not H<n> or C<n>",

@@ -54,3 +54,13 @@ def test_regenerating_is_idempotent(tmp_path: Path) -> None:
     assert CliRunner().invoke(main, args).exit_code == 0
     assert (tmp_path / "out" / "2024-017_forms.pdf").read_bytes() == first
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".softa-")]
+
+
+def test_an_unwritable_out_folder_is_reported_by_name_without_a_traceback(tmp_path: Path) -> None:
+    blocker = tmp_path / "not_a_folder.txt"
+    blocker.write_text("x", encoding="utf-8")
+    out = blocker / "forms"
+    result = CliRunner().invoke(main, ["forms", str(SAMPLE), "--out", str(out), "--db", str(tmp_path / "x.sqlite")])
+    assert result.exit_code == 1
+    assert str(out) in result.output and "--out" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

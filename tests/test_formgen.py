@@ -13,8 +13,10 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 from pypdf import PdfReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from formgen import build_layout, generate_pack
+from formgen import build_layout, generate_pack, plan_pages
+from formgen import geometry as g
 from softa.instrument import SLOTS, SOFTA_DIMENSIONS, load_instrument
 from softa.layout import LAYOUT_SCHEMA, load_layout, parse_qr_payload
 from softa.manifest import Manifest, Participant
@@ -134,8 +136,8 @@ def test_layout_json_contract(big_pack) -> None:
     assert load_layout(big_pack.layout_json) == big_pack.layout
 
 
-def test_same_manifest_gives_byte_identical_output(tmp_path: Path) -> None:
-    first = generate_pack(big_case(), tmp_path / "a")
+def test_same_manifest_gives_byte_identical_output(big_pack, tmp_path: Path) -> None:
+    first = big_pack
     second = generate_pack(big_case(), tmp_path / "b")
     assert first.pack_pdf.read_bytes() == second.pack_pdf.read_bytes()
     assert first.layout_json.read_bytes() == second.layout_json.read_bytes()
@@ -150,3 +152,122 @@ def test_build_layout_equals_the_written_layout(big_pack) -> None:
 def test_windows_cover_the_session_in_blocks_of_an_hour(big_pack) -> None:
     windows = {b.window for b in big_pack.layout.boxes() if b.kind == "tick"}
     assert windows == set(range(1, 19))
+
+
+#: Glyph extent around the baseline as a share of the font size (Helvetica: ascender
+#: 0.72, descender 0.21), for the boxes that printed text occupies.
+ASCENT, DESCENT = 0.72, 0.21
+#: Overlaps smaller than this are rounding, not collisions.
+TOLERANCE_MM = 0.05
+PT_PER_MM = 72 / 25.4
+
+
+def _text_rects_mm(plan) -> np.ndarray:
+    rects = []
+    for run in plan.texts:
+        width = stringWidth(run.text, run.font, run.size) / PT_PER_MM
+        x0 = {"left": run.x_mm, "center": run.x_mm - width / 2, "right": run.x_mm - width}[run.align]
+        size_mm = run.size / PT_PER_MM
+        rects.append((x0, run.y_mm - ASCENT * size_mm, x0 + width, run.y_mm + DESCENT * size_mm))
+    return np.array(rects)
+
+
+def _overlaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise overlap matrix of two sets of rectangles (x0, y0, x1, y1)."""
+    return ((a[:, None, 0] < b[None, :, 2] - TOLERANCE_MM) & (b[None, :, 0] < a[:, None, 2] - TOLERANCE_MM)
+            & (a[:, None, 1] < b[None, :, 3] - TOLERANCE_MM) & (b[None, :, 1] < a[:, None, 3] - TOLERANCE_MM))
+
+
+def test_printed_text_never_collides_with_a_box_or_other_text() -> None:
+    """Labels beside boxes ("10", "+3"), item numbers ("10.") and wrapped lines all keep clear."""
+    for plan in plan_pages(big_case()):
+        texts = _text_rects_mm(plan)
+        boxes = np.array([b.rect_pt for b in plan.layout.boxes]) / PT_PER_MM
+        assert texts[:, 0].min() >= g.CONTENT_LEFT_MM - TOLERANCE_MM, plan.layout.qr
+        assert texts[:, 2].max() <= g.CONTENT_RIGHT_MM + TOLERANCE_MM, plan.layout.qr
+        clash = _overlaps(texts, boxes)
+        assert not clash.any(), (plan.layout.qr, [plan.texts[i].text for i in np.nonzero(clash)[0]])
+        same = _overlaps(texts, texts)
+        np.fill_diagonal(same, False)
+        pairs = [(plan.texts[i].text, plan.texts[j].text) for i, j in zip(*np.nonzero(same), strict=True)]
+        assert not pairs, (plan.layout.qr, pairs[:4])
+
+
+def test_every_box_lies_in_the_content_area(big_pack) -> None:
+    """Boxes stay between the margins, where the row shading and the scanner's alignment expect them."""
+    for page in big_pack.layout.pages:
+        arr = np.array([b.rect_pt for b in page.boxes]) / PT_PER_MM
+        assert arr[:, 0].min() >= g.CONTENT_LEFT_MM and arr[:, 2].max() <= g.CONTENT_RIGHT_MM, page.qr
+        assert arr[:, 1].min() >= g.CONTENT_TOP_MM and arr[:, 3].max() <= g.CONTENT_BOTTOM_MM, page.qr
+
+
+def test_rating_scales_and_legend_are_never_broken_across_lines() -> None:
+    inst = load_instrument()
+    legend_entries = [f"{'+' if v > 0 else ''}{v} = {label}" for v, label in
+                      zip(inst.scale_values, inst.scale_labels, strict=True)]
+    for plan in plan_pages(big_case()):
+        lines = [t.text for t in plan.texts]
+        for line in lines:
+            if "(-3" in line or "+3)" in line:
+                assert "(-3 tot +3)" in line, (plan.layout.qr, line)
+        if plan.layout.page == 1:
+            legend = " ".join(line for line in lines if "=" in line)
+            for entry in legend_entries:
+                assert entry in legend, (plan.layout.qr, entry)
+
+
+def test_starred_items_carry_their_star_and_the_legend_explains_it(big_pack) -> None:
+    """Bijlage 2 prints * after a therapist item that has a client counterpart."""
+    inst = load_instrument()
+    reader = PdfReader(big_pack.pack_pdf)
+    first = big_pack.layout.pages[0]
+    assert first.form == "hulpverlener"
+    pages = [p.index for p in big_pack.layout.pages if p.form == "hulpverlener" and p.participant == "H1"
+             and p.slot == "1"]
+    folded = re.sub(r"\s+", " ", " ".join(reader.pages[i].extract_text() for i in pages))
+    assert "* = er is een corresponderend item in de cliëntversie" in folded
+    for item in inst.items:
+        if item.version == "therapist":
+            assert (f"{item.text} *" in folded) == item.corresponding, item.text
+
+
+def test_footer_names_the_form_in_dutch(big_pack) -> None:
+    reader = PdfReader(big_pack.pack_pdf)
+    client_page = next(p for p in big_pack.layout.pages if p.form == "client")
+    assert f"cliënt {client_page.participant} obs. 1" in reader.pages[client_page.index].extract_text()
+
+
+def test_long_roles_are_shortened_to_fit_beside_the_timeline() -> None:
+    people = (Participant("H1", "hulpverlener"),
+              Participant("C1", "stiefvader van de jongste twee kinderen"))
+    manifest = Manifest(case="2025-102", date=dt.date(2026, 11, 21), minutes=15,
+                        observers=("Anna de Vries", "Bram Jansen"), participants=people)
+    plan = next(p for p in plan_pages(manifest) if p.layout.form == "gedragsdimensies")
+    labels = [t.text for t in plan.texts if t.text.startswith("C1 ")]
+    assert labels and all(label.endswith("…") for label in labels)
+    boxes = np.array([b.rect_pt for b in plan.layout.boxes]) / PT_PER_MM
+    assert not _overlaps(_text_rects_mm(plan), boxes).any()
+
+
+def test_window_labels_end_at_the_session_end() -> None:
+    """Windows are labelled by their end minute as on the manual's forms; the last one by the session's end."""
+    people = (Participant("H1", "hulpverlener"), Participant("C1", "moeder"))
+    manifest = Manifest(case="2025-103", date=dt.date(2026, 11, 21), minutes=92,
+                        observers=("Anna de Vries", "Bram Jansen"), participants=people)
+    plans = [p for p in plan_pages(manifest) if p.layout.form == "client"]
+    labels = [t.text for p in plans for t in p.texts if t.text.isdigit() and t.font == g.FONT_BOLD]
+    assert "92" in labels and "95" not in labels and "60" in labels
+    assert any(t.text.endswith("minuut 60–92") for p in plans for t in p.texts)
+
+
+def test_the_header_never_runs_into_the_qr_code() -> None:
+    """The longest case number and role the manifest allows still end before the QR code."""
+    people = (Participant("H1", "hulpverlener"), Participant("C12", "stiefvader van de jongste twee kinderen"))
+    manifest = Manifest(case="A" * 32, date=dt.date(2026, 11, 21), minutes=5,
+                        observers=("Anna de Vries", "Bram Jansen"), participants=people)
+    for plan in plan_pages(manifest):
+        qr_left_mm = plan.layout.qr_rect_pt[0] / PT_PER_MM
+        for text, font, size in ((plan.title, g.FONT_BOLD, g.TITLE_PT), (plan.subtitle, g.FONT, g.SUBTITLE_PT)):
+            assert g.CONTENT_LEFT_MM + stringWidth(text, font, size) / PT_PER_MM < qr_left_mm, text
+        if plan.layout.participant == "C12":
+            assert "C12 (stief" in plan.subtitle and "…)" in plan.subtitle

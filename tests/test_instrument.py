@@ -88,3 +88,43 @@ def test_every_item_text_appears_in_the_manuals_coding_forms() -> None:
     folded = re.sub(r"(\d+)\.(\S)", r"\1. \2", folded)
     for item in load_instrument().items:
         assert item.text in folded, item.text
+
+
+@pytest.mark.skipif(not MANUAL.exists(), reason="the manual is not beside the checkout")
+def test_items_match_bijlage_2_in_order_in_full_and_with_their_stars() -> None:
+    """Each item is "<n>. <text>" in its form's order, followed only by its * (if any) and the next item.
+
+    This catches a text that is a mere prefix of the manual's, an item in the wrong place and a
+    missing or extra *. Bijlage 2 prints therapist Betrokkenheid item 12 twice; it is one item.
+    """
+    text = MANUAL.read_text(encoding="utf-8")
+    forms = text[text.index("Bijlage 2. SOFTA codeerformats"):text.index("Bijlage 3. Toelichting")]
+    folded = re.sub(r"(\d+)\.(\S)", r"\1. \2", re.sub(r"\s+", " ", forms))
+    inst = load_instrument()
+    position = 0
+    for version in ("client", "therapist"):
+        for dim in SOFTA_DIMENSIONS:
+            items = inst.items_of(version, dim)  # type: ignore[arg-type]
+            title = inst.dimension(dim).title(version)  # type: ignore[arg-type]
+            position = folded.index(title, position)
+            for item in items:
+                start = folded.index(f"{item.number}. {item.text}", position)
+                end = start + len(f"{item.number}. {item.text}")
+                follower = f"{item.number + 1}. " if item.number < len(items) else "Beoordeel"
+                tail = folded[end:folded.index(follower, end)].strip()
+                if (version, dim, item.number) == ("therapist", "betrokkenheid", 12):
+                    tail = " ".join(tail.replace(f"{item.number}. {item.text}", "").split()).replace("* *", "*")
+                assert tail == ("*" if item.corresponding else ""), (version, dim, item.number, tail[:60])
+                position = end
+
+
+def test_therapist_items_are_not_flagged_non_verbal() -> None:
+    """The guidelines' non-verbal indicators are client behaviour; therapist items that mention a
+    posture (Betrokkenheid 7, Emotionele band 4 and 8) say "verbaal of non-verbaal": a tick does not
+    show which, so they count as verbal (the +1 cap of richtlijn 4 must not apply to them)."""
+    inst = load_instrument()
+    assert not [i for i in inst.items if i.version == "therapist" and i.nonverbal]
+    flagged = {(i.dimension, i.number) for i in inst.items if i.nonverbal}
+    assert flagged == {("betrokkenheid", 8), ("emotionele_band", 6), ("emotionele_band", 7), ("veiligheid", 4),
+                       ("veiligheid", 8), ("veiligheid", 9), ("gezamenlijke_doelperceptie", 5),
+                       ("gezamenlijke_doelperceptie", 6)}

@@ -66,3 +66,28 @@ def test_unreadable_toml_is_refused(tmp_path: Path) -> None:
         load_manifest(path)
     with pytest.raises(ManifestError, match="no such file"):
         load_manifest(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(("change", "field", "fix"), [
+    ({"minuten": 60}, "minuten", "check the spelling"),
+    ({"participants": [{"code": "H1", "role": "hulpverlener"}, {"code": "C1", "role": "moeder", "naam": "Els"}]},
+     "participants[2].naam", "never write a family member's name"),
+    ({"participants": {"code": "H1", "role": "hulpverlener"}}, "participants", "[[participants]]"),
+    ({"date": dt.datetime(2026, 11, 20, 10, 0)}, "date", "date = 2026-11-20"),
+])
+def test_typos_names_and_wrong_shapes_are_refused_with_the_fix(change: dict[str, object], field: str,
+                                                               fix: str) -> None:
+    with pytest.raises(ManifestError) as info:
+        parse_manifest({**base(), **change}, source="m.toml")
+    assert f"'{field}'" in str(info.value) and fix in (info.value.hint or "")
+    assert "datetime.datetime" not in str(info.value)
+
+
+@pytest.mark.parametrize("field", ["case", "date", "minutes", "observers", "participants"])
+def test_a_missing_field_is_named_with_an_example_to_copy(field: str) -> None:
+    data = base()
+    del data[field]
+    with pytest.raises(ManifestError) as info:
+        parse_manifest(data, source="m.toml")
+    assert f"'{field}' is missing" in str(info.value)
+    assert f"{field} = " in (info.value.hint or "") or f"[[{field}]]" in (info.value.hint or "")
