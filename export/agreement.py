@@ -28,6 +28,45 @@ FIGURE_LABELS: dict[str, str] = {
 }
 MEASURE_LABELS = {"ticks": "Gedragsbeschrijvingen (vinkjes)", "ratings": "Beoordelingen (-3 tot +3)",
                   "speaking_time": "Spreektijd (30-secondenvakken)"}
+#: How each statistic is computed, in Dutch, for the "Toelichting" column of the agreement sheet.
+FIGURE_EXPLANATIONS: dict[str, str] = {
+    "percent_agreement": "Aandeel cellen waarin beide observatoren hetzelfde scoorden (po).",
+    "cohen_kappa": "Overeenstemming gecorrigeerd voor toeval: (po - pe) / (1 - pe).",
+    "pabak": "Kappa gecorrigeerd voor prevalentie en bias: 2 x po - 1 (Byrt, Bishop & Carlin, 1993).",
+    "speaking_positive_agreement": "Van de vakjes waarin iemand sprak: aandeel dat beide observatoren markeerden "
+                                   "(2 x beide / (obs. 1 + obs. 2)).",
+    "speaking_seconds_abs_diff": "Verschil in afgeleide totale spreektijd tussen de observatoren, in seconden.",
+    "exact_agreement": "Aandeel beoordelingsparen met precies dezelfde score.",
+    "within_one_agreement": "Aandeel beoordelingsparen dat hooguit 1 punt verschilt (het trainingscriterium).",
+    "weighted_kappa_linear": "Cohen's kappa met lineaire gewichten op de vaste schaal -3 tot +3.",
+    "weighted_kappa_quadratic": "Cohen's kappa met kwadratische gewichten op de vaste schaal -3 tot +3.",
+    "icc_a1": "Intraclass-correlatie: tweeweg, absolute overeenstemming, enkele meting (Shrout & Fleiss ICC(2,1)).",
+    "krippendorff_alpha_interval": "Krippendorff's alfa op intervalniveau.",
+}
+#: Why a statistic is undefined, in Dutch (validate's notes are English, for tools).
+_UNDEFINED_REASONS: tuple[tuple[str, str], ...] = (
+    ("ticked nothing", "beide observatoren vinkten niets aan"),
+    ("ticked every cell", "beide observatoren vinkten alles aan"),
+    ("gave only the rating", "beide observatoren gaven steeds dezelfde score"),
+    ("no cells to compare", "geen cellen om te vergelijken"),
+    ("neither observer marked any speaking bin", "geen van beide observatoren markeerde spreektijd"),
+    ("at least 2 targets and 2 raters", "er zijn minstens 2 deelnemers en 2 observatoren nodig"),
+    ("pingouin needs at least", "te weinig beoordelingen (minstens 5 nodig)"),
+    ("zero variance", "alle beoordelingen zijn gelijk (geen spreiding)"),
+    ("denominator is zero", "geen bruikbare spreiding"),
+    ("no unit coded by at least 2 observers", "niets door beide observatoren gescoord"),
+    ("expected disagreement is zero", "verwachte onenigheid is nul (geen spreiding)"),
+    ("fewer than 2 rating pairs", "minder dan 2 beoordelingsparen"),
+    ("no rating pairs", "geen beoordelingsparen"),
+)
+
+
+def explanation(fig: Figure) -> str:
+    """Dutch text for the agreement sheet: why the figure is undefined, else how it is computed."""
+    if fig.value is None:
+        reason = next((dutch for english, dutch in _UNDEFINED_REASONS if english in fig.note), fig.note)
+        return f"Niet te berekenen: {reason}."
+    return FIGURE_EXPLANATIONS.get(fig.name, fig.method)
 
 
 def _pairs(a: dict[tuple[int, int], int | None], b: dict[tuple[int, int], int | None]) -> tuple[list[int], list[int]]:

@@ -7,25 +7,41 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 AUDIT_COLUMNS = ("case", "when", "who", "action", "target", "from", "to", "note")
 
 
+def _scalar(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
 def _plain(text: str | None) -> str:
-    """A stored JSON value as plain text (1 -> "1", "abc" -> "abc", {"a": 1} stays JSON)."""
+    """A stored JSON value as plain text.
+
+    1 -> "1", "abc" -> "abc"; a review decision's ``{"checked": true, "status": "reviewed"}`` -> "1 (reviewed)"
+    and a rating's ``{"values": [1, 2], "status": [...]}`` -> "1, 2 (flagged)"; other objects stay JSON.
+    """
     if text is None:
         return ""
     try:
         value = json.loads(text)
     except json.JSONDecodeError:
         return text
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, str | int | float):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if not isinstance(value, dict):
+        return _scalar(value) if not isinstance(value, list) else json.dumps(value, ensure_ascii=False)
+    decided = next((key for key in ("checked", "value", "values") if key in value), None)
+    if decided is None or set(value) - {decided, "status"}:
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    shown = value[decided]
+    shown = ", ".join(_scalar(v) for v in shown) if isinstance(shown, list) else _scalar(shown)
+    status = value.get("status")
+    status = ", ".join(status) if isinstance(status, list) else status
+    return f"{shown or '-'} ({status})" if status else shown
 
 
 def audit_rows(conn: sqlite3.Connection, cases: Iterable[str] | None = None) -> list[tuple[str, ...]]:

@@ -148,7 +148,10 @@ def _write_codebook(path: Path, tables: list[WideTable]) -> Path:
         ("speaking_time.csv", "slot", "1, 2 of consensus."),
         ("speaking_time.csv", "bin", "Tijdvak van 30 seconden, 1 = 0:00-0:30."),
         ("speaking_time.csv", "value", "1 = aan het woord in dit tijdvak, 0 = niet; leeg = ontbrekend."),
-        ("audit.csv", "*", "Elke wijziging door een persoon: case, when (UTC), who, action, target, from, to, note."),
+        ("audit.csv", "*", "Elke wijziging door een persoon: case, when (UTC), who, action, target, from, to, note. "
+                           "from/to: de waarde vóór en na (1 = aangevinkt, 0 = niet; bij een beoordeling de score), "
+                           "met tussen haakjes de status (auto = gelezen door de scanner, flagged = onzeker, "
+                           "reviewed = beslist door een persoon)."),
         ("unresolved.csv", "*", "Alleen bij --allow-unresolved: wat niet was opgelost en als ontbrekend is geschreven."),
     ]
     for table in tables:

@@ -173,6 +173,20 @@ def _self_section(values: CaseValues, st: dict[str, ParagraphStyle]) -> list[obj
     return story
 
 
+def abbreviations_text() -> str:
+    """The heat maps' row labels explained: dimension abbreviations, item number, sign."""
+    inst = load_instrument()
+    names = ", ".join(f"{short} = {inst.dimension(key).name}" for key, short in DIM_SHORT.items())
+    return (f"Voor elke regel staat de dimensie ({names}), het nummer van de gedragsbeschrijving op het "
+            "codeerformulier en (+) of (-) voor een positieve of negatieve indicator.")
+
+
+def _consensus_ticks_missing(values: CaseValues) -> bool:
+    """Whether any consensus tick is missing (shown in the heat maps' light pink)."""
+    return any(v is None for (_p, slot, _d), grid in values.ticks.items() if slot == "consensus"
+               for v in grid.values())
+
+
 def _heat_rows(values: CaseValues, code: str, version: str) -> list[charts.HeatRow]:
     inst = load_instrument()
     rows = []
@@ -203,8 +217,10 @@ def _behaviour_section(values: CaseValues, st: dict[str, ParagraphStyle]) -> lis
                   "zagen. Een gekleurd vak betekent: dit gedrag kwam voor in dat tijdvak van 5 minuten; "
                   "<font color='#2E7D32'><b>groen</b></font> is gedrag dat de alliantie versterkt, "
                   "<font color='#C62828'><b>rood</b></font> gedrag dat haar onder druk zet. Rechts staat in "
-                  "hoeveel tijdvakken het gedrag voorkwam. Gedrag dat niet werd gezien is weggelaten.",
-                  st["body"]),
+                  "hoeveel tijdvakken het gedrag voorkwam. Gedrag dat niet werd gezien is weggelaten. "
+                  + escape(abbreviations_text())
+                  + (" Lichtroze vakken ontbreken (nog niet gecontroleerd)." if _consensus_ticks_missing(values)
+                     else ""), st["body"]),
     ]
     parts: list[list[object]] = []
     for who in manifest.participants:
@@ -264,6 +280,34 @@ def _region_flowables(region: RegionValue | None, images: Path | None,
     return [Paragraph("(geen tekst en geen afbeelding beschikbaar)", st["small"])]
 
 
+def speaking_summary(totals: list[tuple[int | None, bool]]) -> str:
+    """One Dutch sentence comparing the clients' and the worker(s)' speaking time.
+
+    ``totals`` holds (seconds or None when missing, is the participant a worker) per participant.
+    With a missing total the comparison cannot be made, and the sentence says so instead of
+    counting the missing time as zero.
+    """
+    several_workers = sum(1 for _, worker in totals if worker) > 1
+    several_clients = sum(1 for _, worker in totals if not worker) > 1
+    workers_word = "de hulpverleners" if several_workers else "de hulpverlener"
+    clients_word = "de cliënten" if several_clients else "de cliënt"
+    together = " samen" if several_clients else ""
+    if any(seconds is None for seconds, _ in totals):
+        return (f"Omdat de spreektijd van niet iedereen bekend is (zie 'ontbreekt'), is niet te zeggen of "
+                f"{clients_word}{together} of {workers_word} meer aan het woord waren.")
+    workers = sum(seconds or 0 for seconds, worker in totals if worker)
+    clients = sum(seconds or 0 for seconds, worker in totals if not worker)
+    spoke = (f"{clients_word.capitalize()} {'spraken' if several_clients else 'sprak'}{together} {mmss(clients)}, "
+             f"{workers_word} {mmss(workers)}. ")
+    if clients == workers:
+        return spoke + "Zij waren even lang aan het woord."
+    if clients > workers:
+        verb = "waren" if several_clients else "was"
+        return spoke + f"{clients_word.capitalize()} {verb}{together} meer aan het woord dan {workers_word}."
+    verb = "waren" if several_workers else "was"
+    return spoke + f"{workers_word.capitalize()} {verb} meer aan het woord dan {clients_word}{together}."
+
+
 def _speaking_section(values: CaseValues, images: Path | None, st: dict[str, ParagraphStyle]) -> list[object]:
     manifest = values.manifest
     session = manifest.minutes * 60
@@ -277,12 +321,8 @@ def _speaking_section(values: CaseValues, images: Path | None, st: dict[str, Par
     for row in rows:
         table.append([row.label, mmss(row.seconds) or "ontbreekt", "" if row.seconds is None else str(row.seconds),
                       "" if row.share is None else f"{row.share:.1f}%".replace(".", ",")])
-    workers = sum(r.seconds or 0 for r, w in zip(rows, manifest.participants, strict=True) if w.is_worker)
-    clients = sum(r.seconds or 0 for r, w in zip(rows, manifest.participants, strict=True) if not w.is_worker)
-    summary = (f"Samen spraken de cliënten {mmss(clients)} en de hulpverlener {mmss(workers)}. "
-               + ("De cliënten waren samen meer aan het woord dan de hulpverlener." if clients > workers else
-                  "De hulpverlener was meer aan het woord dan de cliënten samen." if workers > clients else
-                  "Hulpverlener en cliënten waren even lang aan het woord."))
+    summary = speaking_summary([(row.seconds, who.is_worker) for row, who in
+                                zip(rows, manifest.participants, strict=True)])
     return [
         CondPageBreak(90 * mm),
         Paragraph("4. Verdeling van de spreektijd", st["h1"]),

@@ -21,7 +21,7 @@ from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XlImage
 from openpyxl.worksheet.worksheet import Worksheet
 
-from export.agreement import FIGURE_LABELS, MEASURE_LABELS, agreement_blocks
+from export.agreement import FIGURE_LABELS, MEASURE_LABELS, agreement_blocks, explanation
 from export.names import step13_filename
 from export.timefmt import mmss, share_percent, speaking_seconds
 from export.values import SELF, CaseValues, case_values
@@ -56,6 +56,7 @@ from softa.instrument import (
     load_instrument,
 )
 from softa.manifest import WINDOW_MINUTES
+from validate.wording import dimension_label
 
 #: Shown in a cell whose value is missing (unresolved, exported with --allow-unresolved).
 MISSING_MARK = "?"
@@ -200,14 +201,13 @@ def _ratings_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: Cod
 def _agreement_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: Codebook) -> None:
     """Observer 1 vs observer 2: the figures of `softa validate` for the participants of this file."""
     ws = wb.create_sheet("Overeenstemming")
-    header_row(ws, 1, ["Meting", "Deelnemer", "Dimensie", "Item", "Maat", "Waarde", "Aantal", "Toelichting"])
+    header_row(ws, 1, ["Meting", "Deelnemer", "Dimensie", "Item", "Maat", "Waarde", "Aantal", "Toelichting",
+                       "Methode"])
     row = 2
-    inst = load_instrument()
     for block in agreement_blocks(values):
         if block.participant is not None and block.participant not in codes:
             continue
-        dim_name = inst.dimension(block.dimension).name if block.dimension in SOFTA_DIMENSIONS else \
-            (block.dimension or "alle")
+        dim_name = dimension_label(block.dimension) if block.dimension else "alle"
         for fig in block.figures:
             ws.cell(row=row, column=1, value=MEASURE_LABELS.get(block.measure, block.measure))
             ws.cell(row=row, column=2, value=block.participant or "alle")
@@ -217,9 +217,10 @@ def _agreement_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: C
             cell = ws.cell(row=row, column=6, value=None if fig.value is None else round(fig.value, 3))
             cell.number_format = "0.000"
             ws.cell(row=row, column=7, value=fig.n)
-            ws.cell(row=row, column=8, value=fig.note or fig.method)
+            ws.cell(row=row, column=8, value=explanation(fig))
+            ws.cell(row=row, column=9, value=fig.method)
             row += 1
-    set_widths(ws, {1: 30, 2: 11, 3: 26, 4: 6, 5: 36, 6: 9, 7: 8, 8: 70})
+    set_widths(ws, {1: 30, 2: 11, 3: 26, 4: 6, 5: 36, 6: 9, 7: 8, 8: 70, 9: 60})
     ws.freeze_panes = "A2"
     book.add("Overeenstemming", "Meting", "Wat vergeleken is: vinkjes per tijdvak, beoordelingen of spreektijd.")
     book.add("Overeenstemming", "Deelnemer", "Deelnemer waarover de maat gaat ('alle' = over alle deelnemers).")
@@ -229,7 +230,9 @@ def _agreement_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: C
     book.add("Overeenstemming", "Waarde", "Waarde van de maat (0-1 voor percentages, -1 tot 1 voor kappa); leeg = "
                                           "niet te berekenen (zie Toelichting).")
     book.add("Overeenstemming", "Aantal", "Aantal vergeleken cellen of beoordelingsparen.")
-    book.add("Overeenstemming", "Toelichting", "Berekeningswijze, of waarom de maat niet te berekenen is.")
+    book.add("Overeenstemming", "Toelichting", "Wat de maat betekent, of waarom de maat niet te berekenen is.")
+    book.add("Overeenstemming", "Methode", "De berekening in technische termen (formule of softwarefunctie), zoals "
+                                           "softa validate --format json die ook geeft.")
 
 
 def _notes_sheet(wb: Workbook, values: CaseValues, book: Codebook) -> None:

@@ -166,7 +166,7 @@ def case_values(conn: sqlite3.Connection, case_id: str, *, allow_unresolved: boo
     missing = _missing_boxes(record, problems)
     ticks: dict[TickKey, dict[tuple[int, int], int | None]] = {}
     ratings: dict[RatingKey, int | None] = {}
-    timeline: dict[tuple[str, str], list[int | None]] = {}
+    timeline_bins: dict[tuple[str, str], dict[int, int | None]] = {}
     rating_rows: dict[RatingKey, list[BoxValue]] = {}
     for box in record.boxes:
         slot = box.slot if box.slot is not None else SELF
@@ -176,7 +176,9 @@ def case_values(conn: sqlite3.Connection, case_id: str, *, allow_unresolved: boo
         elif box.kind == "rating":
             rating_rows.setdefault((box.participant, slot, box.dimension), []).append(box)
         elif box.kind == "timeline":
-            timeline.setdefault((box.participant, slot), []).append(_value(box, missing))
+            timeline_bins.setdefault((box.participant, slot), {})[box.bin or 0] = _value(box, missing)
+    # by bin number, not by layout order (a long session's timeline spans pages)
+    timeline = {key: [bins[b] for b in sorted(bins)] for key, bins in timeline_bins.items()}
     for key, row in rating_rows.items():
         chosen = [b.value for b in row if b.checked and b.value is not None]
         unresolved = any(b.box_id in missing or b.checked is None for b in row) or len(chosen) != 1

@@ -6,8 +6,6 @@ file and the live help differ, so the docs cannot drift from the CLI.
 
 from __future__ import annotations
 
-import click
-
 from softa.cli import main as softa_main
 
 #: Columns of the rendered help; fixed so the file does not depend on the terminal.

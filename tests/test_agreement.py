@@ -295,3 +295,20 @@ def test_figures_to_dict_is_json_serialisable() -> None:
     assert dicts[1]["value"] is None and dicts[1]["note"]
     assert json.loads(json.dumps(dicts)) == dicts
     assert set(dicts[0]) == {"name", "value", "method", "n", "note"}
+
+
+def test_every_undefined_reason_has_dutch_words_for_the_export() -> None:
+    """The xlsx agreement sheet explains undefined figures in Dutch, whatever the reason."""
+    from export.agreement import explanation
+
+    degenerate = [
+        binary_agreement([], []), binary_agreement([0] * 6, [0] * 6), binary_agreement([1] * 6, [1] * 6),
+        speaking_time_agreement([0] * 6, [0] * 6),
+        rating_agreement([]), rating_agreement([(1, 1)]), rating_agreement([(2, 2)] * 6),
+        rating_agreement([(0, 1), (1, 0), (1, 1)]),
+    ]
+    undefined = [f for figs in degenerate for f in figs if f.value is None]
+    assert len({f.note for f in undefined}) >= 6
+    for fig in undefined:
+        text = explanation(fig)
+        assert text.startswith("Niet te berekenen: ") and "undefined" not in text, fig.note

@@ -143,3 +143,26 @@ def test_unresolved_dataset(tmp_path: Path) -> None:
     assert wide.loc[wide.slot == "1", "band_i02_tot"].tolist() == [-9.0]
     unresolved = pd.read_csv(tmp_path / "ds" / "unresolved.csv")
     assert flagged in " ".join(unresolved["message"])
+
+
+def test_audit_of_real_review_decisions_is_readable(tmp_path: Path) -> None:
+    """What `softa review` stores (a box decision, a rating, a transcription) reads as from/to values."""
+    from export.audit import audit_rows
+    from review.decisions import decide_box, decide_rating, rating_rows, rating_token, transcribe
+
+    case = stored_case(tmp_path / "softa.sqlite", seed=6)
+    conn, cid = case.conn, case.manifest.case
+    box = "1:C2:veiligheid:i03:w02"
+    version = conn.execute("SELECT version FROM box_values WHERE box_id = ?", (box,)).fetchone()[0]
+    decide_box(conn, cid, box, not case.truth.boxes[box], version, "reviewer A")
+    group = "consensus:C1:betrokkenheid:rating"
+    decide_rating(conn, cid, group, -2, rating_token(rating_rows(conn, cid, group)), "reviewer A")
+    region = "1:sessie:taalgebruik:toelichting"
+    version = conn.execute("SELECT version FROM region_values WHERE region_id = ?", (region,)).fetchone()[0]
+    transcribe(conn, cid, region, "Sluit aan bij de taal van moeder.", version, "reviewer A")
+    rows = {r[4]: r for r in audit_rows(conn)}
+    old, new = str(case.truth.boxes[box]), str(1 - case.truth.boxes[box])
+    assert rows[box][5:7] == (f"{old} (reviewed)", f"{new} (reviewed)")
+    truth = next(b.value for b in case.layout.boxes() if b.group == group and case.truth.boxes[b.id])
+    assert rows[group][5].startswith(f"{truth} (") and rows[group][6] == "-2 (reviewed)"
+    assert rows[region][6] == "Sluit aan bij de taal van moeder." and rows[region][2] == "reviewer A"

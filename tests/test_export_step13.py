@@ -214,3 +214,38 @@ def test_untranscribed_moment_is_embedded_as_image(tmp_path: Path) -> None:
     assert any("afbeelding" in str(t) for t in texts)
     # the same text was written in all three slots; observer 1's is now the image
     assert texts.count(case.truth.texts[region]) == 2
+
+
+#: Sheets with a plain header row (sheet -> header row number); grid and timeline sheets are generic.
+HEADER_ROWS = {"Beoordelingen": 1, "Overeenstemming": 1, "Zelfbeoordeling": 1, "Toelichting en momenten": 1,
+               "Taalgebruik": 4, "Gezin": 4}
+
+
+def test_codebook_explains_every_column(exported: dict[str, Path]) -> None:
+    for form in ("hulpverlener", "client", "gedragsdimensies"):
+        wb = openpyxl.load_workbook(exported[form])
+        described = {(r[0], r[1]) for r in wb["Codeboek"].iter_rows(min_row=4, values_only=True)}
+        for name, header_row in HEADER_ROWS.items():
+            if name not in wb.sheetnames:
+                continue
+            for column in (c.value for c in wb[name][header_row] if c.value is not None):
+                assert (name, column) in described, (form, name, column)
+        for name in wb.sheetnames:
+            if name.startswith("Spreektijd"):
+                header = [c.value for c in wb[name][3]]
+                for column in header[:2] + header[-3:]:
+                    assert ("Spreektijd <observator>", column) in described, (form, column)
+
+
+def test_agreement_sheet_explains_in_dutch(exported: dict[str, Path]) -> None:
+    ws = openpyxl.load_workbook(exported["client"])["Overeenstemming"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    assert rows
+    for _measure, _who, dimension, _item, _name, value, _n, explained, method in rows:
+        assert explained and method
+        assert "undefined" not in explained and "share of" not in explained  # Dutch, not validate's notes
+        if value is None:
+            assert explained.startswith("Niet te berekenen: ")
+        assert dimension in {"Betrokkenheid", "Emotionele band", "Veiligheid", "Gezamenlijke doelperceptie",
+                             "Overeenstemming in taalgebruik", "Verdeling spreektijd", "alle"}, dimension
+    assert any(r[5] is None for r in rows)  # some figures are undefined in a single case (e.g. taalgebruik)

@@ -56,3 +56,18 @@ def test_refusal_and_missing_values(case: StoredCase) -> None:
     assert values.ratings[("C1", "consensus", "betrokkenheid")] is None  # the whole row is missing
     assert values.ratings[("C1", "1", "betrokkenheid")] is not None
     assert values.notes()
+
+
+def test_timeline_in_bin_order_for_a_long_session(tmp_path: Path) -> None:
+    """Every 30-second bin lands in its place, also when the session runs past one timeline block."""
+    from export.testing import SAMPLE_MANIFEST
+    from softa.manifest import load_manifest, parse_manifest
+
+    long_session = 95  # minutes: more bins than the first timeline block holds
+    manifest = parse_manifest({**load_manifest(SAMPLE_MANIFEST).to_dict(), "minutes": long_session})
+    case = stored_case(tmp_path / "softa.sqlite", seed=3, manifest=manifest)
+    values = case_values(case.conn, manifest.case, allow_unresolved=True)
+    for who in manifest.participants:
+        for slot in ("1", "2", "consensus"):
+            expected = [case.truth.boxes[f"{slot}:{who.code}:spreektijd:b{b:03d}"] for b in range(1, manifest.bins + 1)]
+            assert values.timeline[(who.code, slot)] == expected

@@ -62,6 +62,8 @@ def test_report_content_in_dutch(case: StoredCase, report: Path) -> None:
     assert f"als een {balance} op een schaal" in text
     for name in ("Anna", "Bram"):
         assert name not in text  # student names only in export file names
+    # the heat maps' abbreviations are explained for the reader
+    assert "Band = Emotionele band" in text and "Doel = Gezamenlijke doelperceptie" in text
 
 
 def test_report_embeds_charts_and_crop(report: Path) -> None:
@@ -89,6 +91,11 @@ def test_report_refuses_unresolved_unless_allowed(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     text = " ".join(_text(out).split())
     assert "Let op" in text and "ontbreekt" in text
+    assert "Lichtroze vakken" not in text  # only a rating is missing, no tick in the heat maps
+    with transaction(case.conn):
+        case.conn.execute("UPDATE box_values SET status = 'flagged' WHERE box_id = 'consensus:C1:veiligheid:i03:w02'")
+    write_report(case.conn, case.manifest.case, out, allow_unresolved=True)
+    assert "Lichtroze vakken ontbreken" in " ".join(_text(out).split())
 
 
 def test_trim_crop_cuts_empty_space_below_the_writing() -> None:
@@ -110,3 +117,20 @@ def test_trim_crop_cuts_empty_space_below_the_writing() -> None:
     full = io.BytesIO()
     img.save(full, format="PNG")
     assert trim_crop(full.getvalue()) == full.getvalue()
+
+
+def test_speaking_summary_compares_only_known_totals() -> None:
+    from export.report import speaking_summary
+
+    known = speaking_summary([(1950, True), (600, False), (540, False), (1050, False)])
+    assert "De cliënten spraken samen 36:30, de hulpverlener 32:30." in known
+    assert "De cliënten waren samen meer aan het woord dan de hulpverlener." in known
+    assert "De hulpverlener was meer aan het woord dan de cliënten samen." in speaking_summary(
+        [(1950, True), (60, False), (60, False)])
+    assert "De hulpverlener was meer aan het woord dan de cliënt." in speaking_summary([(1950, True), (540, False)])
+    assert "De hulpverleners waren meer aan het woord dan de cliënt." in speaking_summary(
+        [(900, True), (900, True), (60, False)])
+    assert "even lang" in speaking_summary([(300, True), (300, False)])
+    # one client's total is missing: counting it as zero would make the worker look the bigger talker
+    unknown = speaking_summary([(1950, True), (None, False), (540, False), (1050, False)])
+    assert "niet te zeggen" in unknown and "meer aan het woord dan" not in unknown

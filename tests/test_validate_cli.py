@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -159,3 +160,12 @@ def test_worksheet_has_a_section_per_case(case_db: sqlite3.Connection, tmp_path:
     titles = [re.search(r"Consensuswerkblad casus (\S+)", page.extract_text()) for page in reader.pages]
     assert [t.group(1) for t in titles if t] == [CASE, "2024-018"]
     assert "nog niet alle formulieren" in _pdf_text(pdf)
+
+
+def test_worksheet_is_deterministic(case_db: sqlite3.Connection, tmp_path: Path) -> None:  # noqa: F811
+    tick(case_db, "1", "C1", "betrokkenheid", [(1, 3)])
+    first, second = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    run(case_db, "--worksheet", str(first))
+    time.sleep(1.1)  # PDF dates have one-second resolution: a clock stamp would now differ
+    run(case_db, "--worksheet", str(second))
+    assert first.read_bytes() == second.read_bytes()

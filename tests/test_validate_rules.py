@@ -195,3 +195,14 @@ def test_quotes_are_the_manuals_words() -> None:
     manual = _normalise(MANUAL.read_text(encoding="utf-8"))
     for rule, (_, words) in QUOTES.items():
         assert _normalise(words) in manual, rule
+
+
+def test_minus1_few_says_what_the_form_offers(case_db: sqlite3.Connection) -> None:  # noqa: F811
+    """The worker's forms have no non-verbal items: the warning must not claim non-verbal behaviour."""
+    tick(case_db, "1", "H1", "betrokkenheid", [(11, 1), (12, 4)])
+    rate(case_db, "1", "H1", "betrokkenheid", -1)
+    tick(case_db, "1", "C2", "veiligheid", [(8, 1), (10, 2), (11, 3)])
+    rate(case_db, "1", "C2", "veiligheid", -1)
+    found = {f.participant: f.message for f in findings(case_db, "guideline.minus1_few")}
+    assert "verbale (dit formulier kent geen non-verbale) negatieve" in found["H1"]
+    assert "verbale én non-verbale negatieve gedragingen, wat bij -2 past" in found["C2"]

@@ -105,12 +105,16 @@ class Pattern:
         return len(self.positive) >= MIN_DIFFERENT_ITEMS and bool(verbal)
 
     @property
+    def form_has_nonverbal_negative(self) -> bool:
+        """Whether this dimension's form offers non-verbal negative items (the worker's forms do not)."""
+        return any(i.nonverbal and not i.positive for i in self.items)
+
+    @property
     def negative_variety(self) -> bool:
         """Several different negative items, verbal and (where the form has them) non-verbal."""
         nonverbal = self._nonverbal(self.negative)
-        form_has_nonverbal = any(i.nonverbal and not i.positive for i in self.items)
         return (len(self.negative) >= MIN_DIFFERENT_ITEMS and bool(self.negative - nonverbal)
-                and (bool(nonverbal) or not form_has_nonverbal))
+                and (bool(nonverbal) or not self.form_has_nonverbal_negative))
 
 
 def _items_text(numbers: Iterable[int]) -> str:
@@ -144,9 +148,10 @@ def individual_rule(pattern: Pattern, rating: int, windows: int) -> tuple[str, s
             return "guideline.minus2_variety", f"{found}; dat zijn niet meerdere verschillende verbale én " \
                                                "non-verbale negatieve gedragingen"
         if rating == -1 and pattern.negative_variety:
+            kinds = ("verbale én non-verbale " if pattern.form_has_nonverbal_negative
+                     else "verbale (dit formulier kent geen non-verbale) ")
             return ("guideline.minus1_few",
-                    f"{found}; dat zijn meerdere verschillende verbale én non-verbale negatieve gedragingen, "
-                    "wat bij -2 past")
+                    f"{found}; dat zijn meerdere verschillende {kinds}negatieve gedragingen, wat bij -2 past")
         return None
     found = f"alleen positieve indicatoren zijn aangevinkt ({_items_text(pos)})"
     if rating not in ABOVE_ZERO:

@@ -242,7 +242,10 @@ def _footer(canvas: Canvas, doc: SimpleDocTemplate) -> None:
 
 
 def write_worksheet(conn: sqlite3.Connection, case_ids: Sequence[str], path: Path) -> Path:
-    """Write the consensus worksheet of the given cases as one A4 PDF (a new page per case)."""
+    """Write the consensus worksheet of the given cases as one A4 PDF (a new page per case).
+
+    Deterministic: the same database gives the same bytes (reportlab's invariant mode).
+    """
     from reportlab.platypus import PageBreak
 
     styles = _styles()
@@ -257,7 +260,8 @@ def write_worksheet(conn: sqlite3.Connection, case_ids: Sequence[str], path: Pat
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN_MM * mm, rightMargin=MARGIN_MM * mm,
                                 topMargin=MARGIN_MM * mm, bottomMargin=MARGIN_MM * mm,
-                                title="Consensuswerkblad SOFTA-NL", author="softa-forms")
+                                title="Consensuswerkblad SOFTA-NL", author="softa-forms",
+                                invariant=1)  # fixed dates and ids: the same data gives the same bytes
         doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     except OSError as exc:
         raise SoftaError(f"{path}: cannot write the consensus worksheet ({exc})",
