@@ -6,13 +6,15 @@ import datetime as dt
 import json
 import multiprocessing
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+import sys
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from tqdm import tqdm
 
-from scan.inputs import SourceReader, discover, sha256_file, sniff
+from scan.inputs import SourceReader, discover, passed_over, sha256_file, sniff
 from scan.pipeline import PageResult, close_reader, init_worker, read_page
 from scan.store import begin_source, finish_source, rereadable_pages, set_page_count, store_page
 from scan.summary import FileSummary, ScanSummary
@@ -70,20 +72,44 @@ def register_layout_file(conn: sqlite3.Connection, layout_file: Path) -> str:
     return f"layout {layout_file}: case {layout.case} registered {note}"
 
 
-@contextmanager
-def page_reader(db_path: Path, data: Path, workers: int) -> Iterator[
-        Callable[[Iterable[tuple[str, int, str]]], Iterator[PageResult]]]:
-    """A function mapping (path, page, source sha) tasks to results, in order, in this process or a pool."""
-    if workers <= 1:
-        init_worker(str(db_path), str(data))
-        try:
-            yield lambda tasks: map(read_page, tasks)
-        finally:
-            close_reader()
-        return
-    context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=init_worker, initargs=(str(db_path), str(data))) as pool:
-        yield lambda tasks: pool.imap(read_page, tasks, chunksize=CHUNK_PAGES)
+class PageReader:
+    """Maps (path, page, source sha) tasks to results, in order: in this process, or in worker processes.
+
+    A worker process that dies (a decoder crashing on a damaged file, or killed for memory) breaks the
+    pool: ``map`` then raises BrokenProcessPool instead of waiting forever, and ``restart`` starts a
+    fresh pool for the rest of the batch.
+    """
+
+    def __init__(self, db_path: Path, data: Path, workers: int) -> None:
+        self._args = (str(db_path), str(data))
+        self._workers = workers
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> PageReader:
+        if self._workers <= 1:
+            init_worker(*self._args)
+        else:
+            self.restart()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        close_reader()
+
+    def restart(self) -> None:
+        """Start a fresh pool of workers (after one died)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=init_worker, initargs=self._args)
+
+    def map(self, tasks: Iterable[tuple[str, int, str]]) -> Iterator[PageResult]:
+        """The results of the tasks, in their order."""
+        if self._pool is None:
+            return map(read_page, tasks)
+        return self._pool.map(read_page, tasks, chunksize=CHUNK_PAGES)
 
 
 def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] = (), workers: int = 1,
@@ -97,11 +123,24 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
             notes.append(line)
     summary = ScanSummary()
     files = discover(inputs, exclude=[data])
-    bar = tqdm(total=0, unit="page", disable=not progress, dynamic_ncols=True)
+    summary.passed_over = passed_over(inputs, exclude=[data])
+    if not files:
+        conn.close()
+        others = f" (only images of other types: {', '.join(map(str, summary.passed_over))})" \
+            if summary.passed_over else ""
+        raise InputFileError(f"no PDF, TIFF, PNG or JPEG file in {', '.join(map(str, inputs))}{others}",
+                             hint="give the scanner's files, or the folder they are in")
+    # A live bar only on a terminal: piped into a log, its redraws would fill the log; there each file
+    # gets one line instead.
+    live = progress and sys.stderr.isatty()
+    bar = tqdm(total=0, unit="page", disable=not live, dynamic_ncols=True)
     try:
-        with page_reader(db_path, data, workers) as read_all:
+        with PageReader(db_path, data, workers) as reader:
             for path in files:
-                summary.files.append(_scan_file(conn, data, path, read_all, bar))
+                summary.files.append(_scan_file(conn, data, path, reader, bar))
+                if progress and not live:
+                    print(f"[{len(summary.files)}/{len(files)}] {summary.files[-1].progress_line()}",
+                          file=sys.stderr, flush=True)
     finally:
         bar.close()
         conn.close()
@@ -109,7 +148,7 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
 
 
 def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
-               read_all: Callable[[Iterable[tuple[str, int, str]]], Iterator[PageResult]], bar: tqdm) -> FileSummary:
+               pages: PageReader, bar: tqdm) -> FileSummary:
     fs = FileSummary(path=path)
     try:
         sha, size = sha256_file(path), path.stat().st_size
@@ -144,9 +183,17 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
     fs.reread = len(retry)
     bar.total += len(todo)
     bar.refresh()
-    for result in read_all((str(path), n, sha) for n in todo):
-        stored = store_page(conn, data, state.id, sha, result, replace_id=retry.get(result.page_number))
-        fs.add(result.page_number, stored.status, stored.reason, stored.boxes, stored.flagged, result.error)
-        bar.update(1)
+    try:
+        for result in pages.map((str(path), n, sha) for n in todo):
+            stored = store_page(conn, data, state.id, sha, result, replace_id=retry.get(result.page_number))
+            fs.add(result.page_number, stored.status, stored.reason, stored.boxes, stored.flagged, result.error)
+            bar.update(1)
+    except BrokenProcessPool:
+        lost = todo[fs.pages:]  # results come in page order: the first ones are stored
+        fs.error = (f"a worker process stopped while reading page(s) {lost[0]}-{lost[-1]} (the file may be damaged);"
+                    f" {fs.pages} page(s) before were stored")
+        finish_source(conn, state.id, f"{path}: {fs.error}")
+        pages.restart()
+        return fs
     finish_source(conn, state.id)
     return fs

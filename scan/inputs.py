@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import cv2
 import numpy as np
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from PIL import Image, ImageSequence, UnidentifiedImageError
+from PIL import Image
 
 from softa.errors import InputFileError
 
@@ -50,6 +51,9 @@ MEDIA_TIFF = "image/tiff"
 MEDIA_PNG = "image/png"
 MEDIA_JPEG = "image/jpeg"
 SCAN_SUFFIXES = {".pdf", ".tif", ".tiff", ".png", ".jpg", ".jpeg"}
+#: Image types a phone or scanner may write that are not read: named in the summary, so that a page
+#: photographed as .heic is not passed over unnoticed.
+OTHER_IMAGE_SUFFIXES = {".heic", ".heif", ".webp", ".bmp", ".gif", ".jp2", ".jxl", ".avif", ".dng", ".xps"}
 _MAGIC = ((b"%PDF", MEDIA_PDF), (b"II*\x00", MEDIA_TIFF), (b"MM\x00*", MEDIA_TIFF),
           (b"\x89PNG\r\n\x1a\n", MEDIA_PNG), (b"\xff\xd8\xff", MEDIA_JPEG))
 #: A PDF header may follow some junk bytes; readers accept it within the first KiB.
@@ -65,6 +69,9 @@ class PageImage:
     stored_bytes: bytes
     stored_ext: str
     image_sha256: str
+    #: Drawn, not scanned: a PDF page with vector content only (no image at all), such as
+    #: the form PDF `softa forms` wrote. Its boxes would read as empty, so it is never taken as a scan.
+    vector_only: bool = False
 
 
 def sha256_file(path: Path) -> str:
@@ -105,6 +112,15 @@ def discover(inputs: Iterable[Path], exclude: Iterable[Path] = ()) -> list[Path]
     return unique
 
 
+def passed_over(inputs: Iterable[Path], exclude: Iterable[Path] = ()) -> list[Path]:
+    """Image files inside the input folders that ``discover`` leaves out (other types, e.g. a phone's .heic)."""
+    skip = [e.resolve() for e in exclude]
+    return sorted(p for item in inputs if item.is_dir() for p in item.rglob("*")
+                  if p.is_file() and p.suffix.lower() in OTHER_IMAGE_SUFFIXES
+                  and not any(part.startswith(".") for part in p.relative_to(item).parts)
+                  and not any(p.resolve().is_relative_to(e) for e in skip))
+
+
 def sniff(path: Path) -> str | None:
     """Media type from the file's first bytes (never from its name)."""
     with path.open("rb") as fh:
@@ -125,11 +141,12 @@ def _encode(gray: np.ndarray, ext: str) -> bytes:
     return buf.tobytes()
 
 
-def _page_image(gray: np.ndarray, dpi: float | None, stored: bytes | None, ext: str) -> PageImage:
+def _page_image(gray: np.ndarray, dpi: float | None, stored: bytes | None, ext: str, *,
+                vector_only: bool = False) -> PageImage:
     if stored is None:
         stored = _encode(gray, ext)
     return PageImage(gray=np.ascontiguousarray(gray), dpi=dpi, stored_bytes=stored, stored_ext=ext,
-                     image_sha256=hashlib.sha256(stored).hexdigest())
+                     image_sha256=hashlib.sha256(stored).hexdigest(), vector_only=vector_only)
 
 
 def _to_gray(array: np.ndarray) -> np.ndarray:
@@ -163,6 +180,8 @@ class SourceReader:
         self.media_type = media
         self._pdf: pdfium.PdfDocument | None = None
         self._frames: int = 0
+        #: A multi-frame image (TIFF) stays open: reopening it for every page walks all earlier frames again.
+        self._image: Image.Image | None = None
         self._loaded = 0
         if media == MEDIA_PDF:
             self._open_pdf()
@@ -188,18 +207,24 @@ class SourceReader:
 
     def _open_image(self) -> None:
         try:
-            with Image.open(self.path) as img:
+            with warnings.catch_warnings(), Image.open(self.path) as img:
+                warnings.simplefilter("ignore")  # a damaged file's warnings: the error below says it all
                 _check_pixels(self.path, img.width, img.height, "the image")
                 self._frames = getattr(img, "n_frames", 1)
+        except InputFileError:
+            raise
         except Image.DecompressionBombError as exc:
             raise InputFileError(f"{self.path}: image too large to be a scanned page (refused: {exc})",
                                  hint="scan the forms at 150-300 dpi, or remove this file from the batch") from exc
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        except Exception as exc:  # a damaged file makes Pillow raise almost anything (TypeError, KeyError, ...)
             raise InputFileError(f"{self.path}: not a readable image ({exc})",
                                  hint="the file is damaged; export it again from the scanner") from exc
         self.page_count = self._frames
 
     def close(self) -> None:
+        if self._image is not None:
+            self._image.close()
+            self._image = None
         if self._pdf is not None:
             self._pdf.close()
             self._pdf = None
@@ -218,7 +243,7 @@ class SourceReader:
             return self._load_image_frame(page_number)
         except InputFileError:
             raise
-        except (pdfium.PdfiumError, OSError, ValueError, SyntaxError, cv2.error, Image.DecompressionBombError) as exc:
+        except Exception as exc:  # damaged data makes the decoders raise almost anything
             raise InputFileError(f"{self.path}: page {page_number} cannot be decoded ({exc})",
                                  hint="scan this page again") from exc
 
@@ -237,9 +262,10 @@ class SourceReader:
                 return scan
             scale = RENDER_DPI / POINTS_PER_INCH
             _check_pixels(self.path, round(width_pt * scale), round(height_pt * scale), f"page {page_number}")
+            vector_only = not any(o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for o in page.get_objects())
             bitmap = page.render(scale=scale, grayscale=True)
             gray = _to_gray(bitmap.to_numpy()).copy()
-            return _page_image(gray, RENDER_DPI, None, ".jpg")
+            return _page_image(gray, RENDER_DPI, None, ".jpg", vector_only=vector_only)
         finally:
             page.close()
 
@@ -275,11 +301,13 @@ class SourceReader:
             if gray is not None:
                 dpi = _image_dpi(self.path)
                 return _page_image(gray, dpi, raw, ".jpg" if self.media_type == MEDIA_JPEG else ".png")
-        with Image.open(self.path) as img:
-            frame = next(f for i, f in enumerate(ImageSequence.Iterator(img)) if i == page_number - 1)
-            _check_pixels(self.path, frame.width, frame.height, f"frame {page_number}")
-            dpi_info = frame.info.get("dpi")
-            gray = np.asarray(frame.convert("L")).copy()
+        if self._image is None:
+            self._image = Image.open(self.path)
+        frame = self._image
+        frame.seek(page_number - 1)
+        _check_pixels(self.path, frame.width, frame.height, f"frame {page_number}")
+        dpi_info = frame.info.get("dpi")
+        gray = np.asarray(frame.convert("L")).copy()
         dpi = float(dpi_info[0]) if dpi_info and dpi_info[0] and float(dpi_info[0]) > 1 else None
         return _page_image(gray, dpi, None, ".png")
 

@@ -122,6 +122,8 @@ def identify_and_read(image: PageImage, page_number: int, known: dict[str, Known
     identity = parse_qr_payload(qr.text)
     if identity is None:
         return replace(base, reason="no_qr", qr=qr.text)
+    if image.vector_only:  # the form PDF itself (or a print of it saved as PDF): nothing was filled in on paper
+        return replace(base, reason="printed_form", qr=qr.text, case_id=identity.case)
     target = known.get(qr.text)
     if target is None:
         reason = "unknown_page" if identity.case in known_cases else "unknown_case"

@@ -14,6 +14,7 @@ REASON_TEXT = {
     "unknown_case": "case not in the database",
     "unknown_page": "page not in the case's layout",
     "unreadable": "image unreadable",
+    "printed_form": "a page of the form PDF itself (drawn by `softa forms`, not a scan of paper)",
     "misregistered": "registration marks not found or off: all boxes flagged",
     "duplicate": "second scan of a page already stored",
     "same_image": "same image already stored from another file",
@@ -53,6 +54,14 @@ class FileSummary:
             text += f" ({error})"
         self.problems.append((page_number, text))
 
+    def progress_line(self) -> str:
+        """One line for a log while the batch runs: the file and what became of it."""
+        if self.error:
+            return f"{self.path}: failed"
+        if self.skipped:
+            return f"{self.path}: already scanned"
+        return f"{self.path}: {self.pages} page(s) read, {self.identified} identified"
+
     def problem_lines(self) -> list[str]:
         """Problems grouped by kind, with page ranges: 'pages 1-3, 7: blank page'."""
         grouped: dict[str, list[int]] = {}
@@ -72,9 +81,15 @@ def _pages(numbers: list[int]) -> str:
     return f"page{'s' if len(numbers) > 1 else ''} {text}"
 
 
+#: At most this many passed-over file names are listed in the summary (the rest are counted).
+PASSED_OVER_LISTED = 10
+
+
 @dataclass
 class ScanSummary:
     files: list[FileSummary] = field(default_factory=list)
+    #: Images in the input folders of a type that is not read (listed so none goes unnoticed).
+    passed_over: list[Path] = field(default_factory=list)
 
     def total(self, attribute: str) -> int:
         return sum(getattr(f, attribute) for f in self.files)
@@ -102,7 +117,7 @@ class ScanSummary:
         ]
         for f in self.files:
             if f.error:
-                out.append(f"  {f.path}: FAILED: {f.error}")
+                out.append(f"  {f.path}: FAILED: {f.error.removeprefix(f'{f.path}: ')}")
                 continue
             if f.skipped:
                 out.append(f"  {f.path}: {f.skipped}")
@@ -114,6 +129,11 @@ class ScanSummary:
                 head += f" ({f.reread} page(s) read again: their case is known now)"
             out.append(head + ("" if f.problems else ", no problems"))
             out.extend(f"    - {p}" for p in f.problem_lines())
+        if self.passed_over:
+            names = ", ".join(str(p) for p in self.passed_over[:PASSED_OVER_LISTED])
+            more = len(self.passed_over) - PASSED_OVER_LISTED
+            out.append(f"  Images not read (not PDF, TIFF, PNG or JPEG): {names}" + (f" and {more} more" if more > 0 else "")
+                       + "; convert photos (e.g. .heic) to JPEG and scan them if they are form pages.")
         return out
 
     def check(self) -> None:
@@ -126,6 +146,9 @@ class ScanSummary:
             problems.append(f"{len(failed)} file(s) could not be read: " + ", ".join(str(f.path) for f in failed))
         if problems:
             hint = "assign or set aside the pages with `softa review`; fix or rescan failed files"
+            if any(text == REASON_TEXT["printed_form"] for f in self.files for _, text in f.problems):
+                hint = ("scan the filled-in paper, not the PDF `softa forms` wrote (keep those out of the scan "
+                        "folders); " + hint)
             if any(text == REASON_TEXT["unknown_case"] for f in self.files for _, text in f.problems):
                 hint = ("for pages of an unknown case: run `softa forms CASE.toml` on this database, or give "
                         "--layout <case>_layout.json, and scan again; otherwise " + hint)

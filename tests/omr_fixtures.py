@@ -103,6 +103,11 @@ def write_pdf(path: Path, images: list[np.ndarray], dpi: float = DPI, quality: i
     return path
 
 
+def scanned_pack(pack: FormPack, path: Path, dpi: float = DPI) -> Path:
+    """The whole unfilled pack as an office scanner would give it back: one JPEG per page."""
+    return write_pdf(path, [render_page(pack, i, dpi) for i in range(len(pack.layout.pages))], dpi=dpi)
+
+
 def marked_page(pack: FormPack, index: int, seed: int, *, share: float = 0.25) -> tuple[np.ndarray, dict[str, int]]:
     """A rendered page with random pen crosses (truth 1) and a few filled boxes (truth 0)."""
     import random

@@ -115,3 +115,12 @@ def test_unregistered_page_flags_every_box(pack) -> None:  # type: ignore[no-unt
     m = BoxMeasure(ink=0.4, faint=0.45, strong=0.3, darkness=0.8, ring=0.0, paper=240.0, rect_px=(0, 0, 1, 1))
     decisions = decide_page(boxes, [m] * 3, registered=False)
     assert all(d.flagged and d.reason == "misregistered" and d.checked for d in decisions)
+
+
+def test_cover_only_at_the_faint_level_is_flagged_not_a_tick() -> None:
+    """Measured in the benchmark: a light streak across a column of empty boxes (no ink at the pen level)."""
+    streak = BoxMeasure(ink=0.0, faint=0.136, strong=0.0, darkness=0.208, ring=0.0, paper=245.0, rect_px=(0, 0, 1, 1))
+    decision = decide_box(streak)
+    assert (decision.decision, decision.reason) == ("uncertain", "faint")
+    pencil = BoxMeasure(ink=0.12, faint=0.2, strong=0.0, darkness=0.25, ring=0.0, paper=245.0, rect_px=(0, 0, 1, 1))
+    assert decide_box(pencil).decision == "checked"

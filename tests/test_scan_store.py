@@ -207,3 +207,22 @@ def test_layout_file_makes_an_unknown_case_known(tmp_path: Path, pack, pages) ->
     assert np.mean([v[1] == "auto" for v in _values(db).values()]) > 0.9
     assert conn.execute("SELECT COUNT(*) FROM box_values").fetchone()[0] == len(pack.layout.pages[TICK_PAGE].boxes)
     conn.close()
+
+
+def test_assigning_a_page_leaves_reviewed_values_alone(tmp_path: Path, db: Path, pack, pages) -> None:  # type: ignore[no-untyped-def]
+    image, truth = pages[TICK_PAGE]
+    run_scan(db, [write_pdf(tmp_path / "noqr.pdf", [erase_qr(image, pack, TICK_PAGE)])], progress=False)
+    conn = connect(db)
+    ticked = next(b for b, v in truth.items() if v == 1)
+    # A person already decided this box (e.g. from the other observer's discussion) before the page was assigned.
+    conn.execute("INSERT INTO box_values(case_id, box_id, checked, status, reviewer) VALUES (?, ?, 0, 'reviewed', 'a')",
+                 (pack.layout.case, ticked))
+    conn.commit()
+    page = conn.execute("SELECT * FROM scanned_pages").fetchone()
+    read_assigned_page(conn, data_dir(db), page["id"], pack.layout.case, TICK_PAGE, "tester")
+    values = _values(db)
+    assert values[ticked] == (0, "reviewed")
+    others = [b for b in truth if b != ticked]
+    assert all(values[b][0] == truth[b] or values[b][1] == "flagged" for b in others)
+    assert conn.execute("SELECT COUNT(*) FROM box_reads WHERE page_id = ?", (page["id"],)).fetchone()[0] == len(truth)
+    conn.close()

@@ -69,7 +69,9 @@ def decide_box(m: BoxMeasure) -> BoxDecision:
         return BoxDecision("uncertain", True, 0.5, "cancelled")
     cover = max(m.ink, m.faint)
     if cover >= CHECKED_MIN:
-        if m.darkness < FAINT_DARKNESS:
+        # Too light, or cover only at the faint level while the box is as clean as an empty one at the
+        # pen/pencil level: shading, a fold or a scanner streak as often as a light tick. A person looks.
+        if m.darkness < FAINT_DARKNESS or m.ink <= EMPTY_MAX:
             return BoxDecision("uncertain", True, 0.5, "faint")
         return BoxDecision("checked", True, _confidence(min(cover - CHECKED_MIN, NEARLY_FILLED - m.ink)), None)
     if cover > EMPTY_MAX:
