@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from review import decisions
@@ -51,6 +52,15 @@ IMAGE_MAX_AGE_S = 3600
 ROW_TEXT_LEFT_PT = 13 * POINTS_PER_MM
 RATING_LABEL_PT = 5 * POINTS_PER_MM
 OPEN_PATHS = ("/naam", "/static/", "/favicon.ico")
+#: Dutch words for the HTTP errors a reviewer can meet (Flask's own pages are in English).
+HTTP_ERRORS = {
+    400: ("Ongeldig verzoek", "Het formulier was niet compleet. Herlaad de pagina en probeer het opnieuw."),
+    403: ("Geweigerd", "Dit mag niet vanuit deze pagina. Herlaad de pagina en probeer het opnieuw."),
+    404: ("Niet gevonden", "Deze pagina of dit beeld bestaat niet (meer)."),
+    405: ("Niet toegestaan", "Beslissingen gaan alleen via de knoppen op het scherm."),
+    413: ("Te groot", "De tekst is te lang om op te slaan."),
+    503: ("Niet beschikbaar", "Dit onderdeel van softa is niet geïnstalleerd."),
+}
 
 
 def _default_assign() -> decisions.AssignFn | None:
@@ -190,6 +200,13 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             return redirect(url_for("name_form", next=request.full_path if request.query_string else request.path))
         return None
 
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int] | HTTPException:
+        if exc.code not in HTTP_ERRORS:
+            return exc
+        title, message = HTTP_ERRORS[exc.code]
+        return render_template("error.html", title=title, message=message), exc.code
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.update(SECURITY_HEADERS)
@@ -254,7 +271,10 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     @app.get("/klaar")
     def done() -> str:
-        return render_template("done.html", case=case_filter(), cases=case_ids(db()))
+        # Reached by `j` on the last item too: say honestly what is still open before it.
+        q = queue()
+        return render_template("done.html", case=case_filter(), cases=case_ids(db()), queue=q, counts=q.counts(),
+                               first=q.items[0].key if q.items else None)
 
     @app.get("/item")
     def item() -> BaseResponse | tuple[str, int] | str:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from review.security import ANY_HOST, WILDCARD_HOSTS
 from softa.cli import db_option, reports_errors
 from softa.db import SCHEMA_VERSION, connect, resolve_db_path
 from softa.errors import DatabaseError
@@ -74,7 +75,9 @@ def review_command(db: Path | None, host: str, port: int, allow_remote: bool) ->
     if remote and not allow_remote:
         raise click.UsageError(f"--host {host} would make the review screen reachable from other computers; "
                                "use the default 127.0.0.1, or add --allow-remote if that is really meant")
-    app = create_app(db_path, allowed_hosts=(host,) if remote else ())
+    # On every interface the browser's Host header is this computer's name or address, unknown here.
+    allowed = (ANY_HOST,) if host in WILDCARD_HOSTS else (host,)
+    app = create_app(db_path, allowed_hosts=allowed if remote else ())
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
@@ -83,6 +86,9 @@ def review_command(db: Path | None, host: str, port: int, allow_remote: bool) ->
     if remote:
         click.echo(f"WAARSCHUWING: het beoordelingsscherm is bereikbaar via {host}: iedereen op het netwerk "
                    "kan de gegevens zien en wijzigen.", err=True)
+        if host in WILDCARD_HOSTS:
+            click.echo("Op een andere computer: gebruik de naam of het IP-adres van deze computer in plaats van "
+                       f"{host}.", err=True)
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Beoordelingsscherm: http://{shown}:{server.server_port}/  (database {db_path})")
     click.echo("Open dit adres in je browser. Stoppen: Ctrl+C.")

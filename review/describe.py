@@ -38,7 +38,13 @@ PAGE_REASONS = {
     "unreadable": "pagina onleesbaar",
     "bad_qr": "QR-code is geen SOFTA-code",
     "registration": "registratietekens niet gevonden",
+    "unknown_page": "casus bekend, maar deze pagina staat niet in de opmaak van de casus",
+    "printed_form": "het afgedrukte formulier-PDF zelf, geen scan van papier: leg apart en scan het papier",
 }
+PAGE_STATUS = {"identified": "herkend", "assigned": "toegewezen", "set_aside": "apart gelegd",
+               "duplicate": "dubbele scan (telt niet)", "unidentified": "onbekend"}
+#: The note a set-aside page starts with, by the scanner's reason.
+SET_ASIDE_NOTES = {"blank": "lege pagina", "printed_form": "afgedrukt formulier, geen scan"}
 FORM_NAMES = {"hulpverlener": "Hulpverlener", "client": "Cliënt", "gedragsdimensies": "Gedragsdimensies",
               "zelfbeoordeling": "Zelfbeoordeling"}
 EXTRA_DIMENSIONS = {TAALGEBRUIK: "Taalgebruik", SPREEKTIJD: "Spreektijd", SPREEKTIJD_BALANS: "Balans spreektijd",

@@ -14,6 +14,10 @@ from review.queue import FindingCache, split_key
 from softa.instrument import SPREEKTIJD_BALANS, TAALGEBRUIK, load_instrument
 from softa.manifest import Manifest, parse_manifest
 
+#: Suffix of a form page in the assign list that already has a scan.
+ALREADY_SCANNED = " (al gescand)"
+#: Page reasons for which setting the page aside is the likely decision.
+SET_ASIDE_REASONS = frozenset({"blank"})
 #: Manifests rarely change during a review session; keep a few decoded.
 MANIFEST_CACHE_SIZE = 32
 
@@ -199,6 +203,17 @@ class PageDetail:
     options: tuple[PageOption, ...]
     #: The first page of the list that has no scan yet: the likeliest answer.
     suggested: str | None
+    #: Dutch words for the page's state once decided (``apart gelegd``, ``toegewezen``).
+    status_text: str = ""
+    #: A note to start from when setting the page aside (e.g. ``lege pagina`` for a blank back).
+    suggested_note: str = ""
+    #: The scanner's reason code (``blank``, ``no_qr``, ...).
+    reason_code: str | None = None
+
+    @property
+    def set_aside_likely(self) -> bool:
+        """Blank pages, and pages when every form page already has a scan, are most likely no form."""
+        return self.reason_code in SET_ASIDE_REASONS or self.suggested is None
 
 
 def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None) -> PageDetail | None:
@@ -214,13 +229,15 @@ def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None)
             f"FROM layout_pages lp{where} ORDER BY lp.case_id, lp.page_index", args):
         label = page_label(conn, lp["case_id"], lp["page_index"])
         if lp["scans"]:
-            label += " (al gescand)"
+            label += ALREADY_SCANNED
         options.append(PageOption(case_id=lp["case_id"], value=f"{lp['case_id']}|{lp['page_index']}", label=label))
     source = str(row["source_path"]).replace("\\", "/").rsplit("/", 1)[-1]
     return PageDetail(page_id=page_id, status=row["status"], reason=d.reason_text(row["reason"]), source=source,
                       page_number=row["page_number"], version=row["version"], note=row["note"],
                       has_image=bool(row["image_path"]), options=tuple(options),
-                      suggested=next((o.value for o in options if not o.label.endswith("(al gescand)")), None))
+                      suggested=next((o.value for o in options if not o.label.endswith(ALREADY_SCANNED)), None),
+                      status_text=d.PAGE_STATUS.get(row["status"], row["status"]),
+                      suggested_note=d.SET_ASIDE_NOTES.get(row["reason"] or "", ""), reason_code=row["reason"])
 
 
 @dataclass(frozen=True)

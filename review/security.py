@@ -20,6 +20,10 @@ SECRET_BYTES = 32
 CSRF_SESSION_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Addresses that listen on every network interface: the Host header then cannot be known in advance.
+WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
+#: In the allowed hosts: any Host header (only with ``--allow-remote`` on a wildcard address).
+ANY_HOST = "*"
 
 #: Sent with every response: only our own scripts, styles and images; no framing.
 SECURITY_HEADERS = {
@@ -65,7 +69,8 @@ def _host_only(netloc: str) -> str:
 
 def host_allowed(host_header: str, allowed: Iterable[str]) -> bool:
     """Whether a request's Host header names this server (guards against DNS rebinding)."""
-    return _host_only(host_header) in {a.lower() for a in allowed}
+    names = {a.lower() for a in allowed}
+    return ANY_HOST in names or _host_only(host_header) in names
 
 
 def same_origin(origin: str | None, referer: str | None, host_header: str) -> bool:

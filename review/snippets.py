@@ -27,10 +27,13 @@ ROW_PX_PER_PT = 200 / 72
 BOX_MARGIN_PT = 8.0 * POINTS_PER_MM
 #: A row's snippet shows a little of the rows above and below.
 ROW_MARGIN_PT = 3.0 * POINTS_PER_MM
-#: The highlight frame sits just outside the box so it never hides a mark at its edge.
-HIGHLIGHT_GAP_PT = 1.2
+#: The highlight sits just outside the box, as corners only: the middle of each side and the ring
+#: around the box, where a mark "outside" the box is, stay visible.
+HIGHLIGHT_GAP_PT = 1.5
 HIGHLIGHT_BGR = (0, 90, 230)
 HIGHLIGHT_THICKNESS_PX = 3
+#: Each corner's arms cover this share of the box side.
+HIGHLIGHT_ARM_SHARE = 0.3
 #: Whole pages are shown at most this wide (pixels): readable, and quick to send.
 PAGE_MAX_WIDTH_PX = 1000
 JPEG_QUALITY = 85
@@ -86,12 +89,15 @@ def _to_colour(image: np.ndarray) -> np.ndarray:
 
 
 def _frame(image: np.ndarray, rect: Rect, origin: tuple[float, float], px_per_pt: float) -> None:
-    """Draw a highlight frame around ``rect`` (layout points) on a crop whose top-left is ``origin``."""
+    """Mark ``rect`` (layout points) by its four corners on a crop whose top-left is ``origin``."""
     x0, y0, x1, y1 = rect
     gap = HIGHLIGHT_GAP_PT
-    p0 = (round((x0 - gap - origin[0]) * px_per_pt), round((y0 - gap - origin[1]) * px_per_pt))
-    p1 = (round((x1 + gap - origin[0]) * px_per_pt), round((y1 + gap - origin[1]) * px_per_pt))
-    cv2.rectangle(image, p0, p1, HIGHLIGHT_BGR, HIGHLIGHT_THICKNESS_PX)
+    left, top = round((x0 - gap - origin[0]) * px_per_pt), round((y0 - gap - origin[1]) * px_per_pt)
+    right, bottom = round((x1 + gap - origin[0]) * px_per_pt), round((y1 + gap - origin[1]) * px_per_pt)
+    arm = max(1, round(min(right - left, bottom - top) * HIGHLIGHT_ARM_SHARE))
+    for cx, cy, dx, dy in ((left, top, 1, 1), (right, top, -1, 1), (right, bottom, -1, -1), (left, bottom, 1, -1)):
+        cv2.line(image, (cx, cy), (cx + dx * arm, cy), HIGHLIGHT_BGR, HIGHLIGHT_THICKNESS_PX)
+        cv2.line(image, (cx, cy), (cx, cy + dy * arm), HIGHLIGHT_BGR, HIGHLIGHT_THICKNESS_PX)
 
 
 def encode(image: np.ndarray, fmt: str = ".png") -> bytes:

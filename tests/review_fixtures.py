@@ -11,6 +11,9 @@ import hashlib
 import json
 import shutil
 import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +29,10 @@ from softa.manifest import load_manifest
 from validate.model import Finding
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Debian's chromium, driven by Playwright; never a downloaded browser.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
 MANIFEST = ROOT / "samples" / "case_2024-017.toml"
 CASE = "2024-017"
 #: Office-scanner resolution the fixtures are rendered at.
@@ -333,3 +340,20 @@ def build_scanned_batch(root: Path, seed: int = 5) -> ScannedBatch:
     result = CliRunner().invoke(softa, ["scan", str(scans), "--db", str(db), "--quiet"])
     return ScannedBatch(db=db, layout=layout, truth=dict(coding.boxes), texts=dict(coding.texts),
                         unknown_form_index=PAGE_UNKNOWN, scan_output=result.output)
+
+
+@contextmanager
+def serve(db: Path) -> Iterator[str]:
+    """The review app for ``db`` on 127.0.0.1 (any free port) in a thread; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    from review.app import create_app
+
+    httpd = make_server("127.0.0.1", 0, create_app(db), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join()

@@ -176,7 +176,25 @@ def test_unknown_item_is_404(client: FlaskClient) -> None:
     assert client.get("/beeld/pagina/999").status_code == 404
 
 
-def test_done_page_and_favicon(client: FlaskClient) -> None:
+def settle_everything(batch: ReviewBatch) -> None:
+    """Close every kind of queue item directly in the database."""
+    settle_flags(batch)
+    with db(batch) as conn:
+        conn.execute("UPDATE scanned_pages SET status = 'set_aside', version = version + 1 "
+                     "WHERE status = 'unidentified'")
+        conn.execute("UPDATE duplicates SET status = 'resolved', version = version + 1 WHERE status = 'open'")
+        conn.execute("UPDATE region_values SET status = 'transcribed', transcription = '', version = version + 1 "
+                     "WHERE status = 'pending'")
+        conn.execute("INSERT INTO finding_acceptances VALUES (?, ?, ?, 'ok', 'x', '2026-01-01T00:00:00Z')",
+                     (CASE, batch.finding().key, batch.finding().rule))
+
+
+def test_done_page_and_favicon(batch: ReviewBatch, client: FlaskClient) -> None:
+    # `j` on the last item leads here while earlier items may still be open: the page says so.
+    still_open = client.get("/klaar").text
+    assert "Klaar" not in still_open and f"nog {len(queue_keys(batch))} item(s) open" in still_open
+    settle_everything(batch)
+    assert queue_keys(batch) == []
     assert "Klaar" in client.get("/klaar").text
     assert client.get("/favicon.ico").status_code == 204
 
@@ -414,6 +432,68 @@ def test_finding_accepted_with_a_note(batch: ReviewBatch, client: FlaskClient) -
     assert key in queue_keys(batch)
 
 
+def form_with(page: str, marker: str) -> str:
+    """The HTML of the one <form> on ``page`` that contains ``marker``."""
+    forms = [f for f in re.findall(r"<form\b.*?</form>", page, flags=re.S) if marker in f]
+    assert len(forms) == 1, marker
+    return forms[0]
+
+
+def test_setting_a_page_aside_needs_no_choice_of_form_page(batch: ReviewBatch, client: FlaskClient) -> None:
+    key = f"page:{batch.unknown_page_id}"
+    page = client.get("/item", query_string={"key": key}).text
+    # A browser does not submit a form whose required list has no choice: setting aside has a form of its own.
+    aside = form_with(page, 'value="set_aside"')
+    assert "required" not in aside and "<select" not in aside and 'data-keys="s"' in aside
+    assert "required" in form_with(page, 'value="assign"')
+    assert 'value="assign" class="primary"' in page  # pages without a scan are left: assigning is likelier
+    with db(batch) as conn:
+        conn.execute("UPDATE scanned_pages SET reason = 'blank' WHERE id = ?", (batch.unknown_page_id,))
+    blank = client.get("/item", query_string={"key": key}).text
+    aside = form_with(blank, 'value="set_aside"')
+    assert 'value="set_aside" data-keys="s" class="primary"' in aside and ">lege pagina</textarea>" in aside
+    response = post(client, "/beslis/pagina", {"page_id": batch.unknown_page_id, "version": 1,
+                                               "action": "set_aside", "note": "lege pagina"})
+    assert response.status_code == 302
+    with db(batch) as conn:
+        assert conn.execute("SELECT status FROM scanned_pages WHERE id = ?",
+                            (batch.unknown_page_id,)).fetchone()[0] == "set_aside"
+    decided = client.get("/item", query_string={"key": key}).text
+    assert "apart gelegd · lege pagina" in decided and "set_aside ·" not in decided
+
+
+def test_finding_with_several_rating_rows_names_each_and_leaves_digits_off(batch: ReviewBatch) -> None:
+    rows = tuple(b.id for p in batch.layout.pages for b in p.boxes
+                 if b.kind == "rating" and b.participant == "C1" and b.dimension == "betrokkenheid")
+    slots = {b.slot for p in batch.layout.pages for b in p.boxes if b.id in rows}
+    assert slots == {"1", "2", "consensus"}
+    finding = Finding(case=CASE, participant="C1", slot="consensus", dimension="betrokkenheid",
+                      rule="consensus.between_observers", severity="warning",
+                      message="consensusscore ligt niet tussen de scores van de observatoren in", box_ids=rows)
+    app = create_app(batch.db, secret="test-secret", finding_source=lambda conn, case: [finding] if case == CASE
+                     else [])
+    client = app.test_client()
+    login(client)
+    settle_flags(batch)
+    page = client.get("/item", query_string={"key": f"finding:{CASE}:{finding.key}"}).text
+    assert page.count('action="/beslis/rij"') == 3
+    assert all(f"<h3>{label}: nu" in page for label in ("Observator 1", "Observator 2", "Consensus"))
+    # A digit or `n` would silently set one of three rows: with several, the reviewer clicks.
+    assert "data-value=" not in page and 'data-keys="n"' not in page
+    single = create_app(batch.db, secret="test-secret", finding_source=finding_source(batch)).test_client()
+    login(single)
+    one = single.get("/item", query_string={"key": f"finding:{CASE}:{batch.finding().key}"}).text
+    assert one.count('action="/beslis/rij"') == 1 and "data-value=" in one and 'data-keys="n"' in one
+
+
+def test_http_errors_are_explained_in_dutch(client: FlaskClient) -> None:
+    not_allowed = client.get("/beslis/vakje")
+    assert not_allowed.status_code == 405 and "alleen via de knoppen" in not_allowed.text
+    incomplete = post(client, "/beslis/vakje", {"checked": "1"})
+    assert incomplete.status_code == 400 and "niet compleet" in incomplete.text
+    assert "bestaat niet" in client.get("/beeld/pagina/999").text
+
+
 # ---------------------------------------------------------------- security
 
 
@@ -525,6 +605,7 @@ def test_cli_refuses_a_database_it_cannot_open(tmp_path: Path) -> None:
 
 def test_cli_binds_locally_and_needs_a_flag_for_remote(batch: ReviewBatch, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[tuple[str, int]] = []
+    apps: list[Flask] = []
 
     class FakeServer:
         server_port = 8765
@@ -537,6 +618,7 @@ def test_cli_binds_locally_and_needs_a_flag_for_remote(batch: ReviewBatch, monke
 
     def fake_make_server(host: str, port: int, app: Any, threaded: bool) -> FakeServer:
         started.append((host, port))
+        apps.append(app)
         return FakeServer()
 
     monkeypatch.setattr("werkzeug.serving.make_server", fake_make_server)
@@ -548,3 +630,10 @@ def test_cli_binds_locally_and_needs_a_flag_for_remote(batch: ReviewBatch, monke
     assert refused.exit_code != 0 and "--allow-remote" in refused.output and len(started) == 1
     remote = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "0.0.0.0", "--allow-remote"])
     assert remote.exit_code == 0 and "WAARSCHUWING" in remote.output and started[-1] == ("0.0.0.0", 8765)
+    # On every interface, other computers reach it by this computer's name or address: those Host headers pass.
+    wildcard = apps[-1].test_client()
+    assert wildcard.get("/", headers={"Host": "192.168.1.20:8765"}).status_code == 302
+    named = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "192.168.1.20", "--allow-remote"])
+    assert named.exit_code == 0
+    assert apps[-1].test_client().get("/", headers={"Host": "192.168.1.20:8765"}).status_code == 302
+    assert apps[-1].test_client().get("/", headers={"Host": "evil.example"}).status_code == 400

@@ -16,6 +16,11 @@
 
   function press(button) {
     if (!button || button.disabled) { return false; }
+    // A form the browser will not send (an empty required note) must not leave the keys dead.
+    if (button.form && !button.hasAttribute("formnovalidate") && !button.form.checkValidity()) {
+      button.form.reportValidity();
+      return true;
+    }
     busy = true;
     button.click();
     return true;
