@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -78,6 +79,20 @@ class ReviewBatch:
                        message="Alleen positieve indicatoren van één soort: de handleiding vraagt voor +2 of +3 "
                                "variatie in soorten positief gedrag.",
                        box_ids=ticks + ratings)
+
+
+@contextmanager
+def chromium_browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (never a downloaded browser); skips without Playwright."""
+    import pytest
+
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def render_page(pdf: Path, index: int) -> np.ndarray:

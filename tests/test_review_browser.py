@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from softa.db import connect, transaction
-from tests.review_fixtures import CASE, CHROMIUM, CHROMIUM_ARGS, PAGE_C1, ScannedBatch, build_scanned_batch, serve
+from tests.review_fixtures import CASE, CHROMIUM, PAGE_C1, ScannedBatch, build_scanned_batch, chromium_browser, serve
 
 REVIEWER = "Lotte (test)"
 #: Enough steps for every item of the batch, with room for items that appear on the way.
@@ -55,11 +55,8 @@ def server(scanned: ScannedBatch) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def shoot(page: Any, kind: str, taken: set[str], folder: Path) -> None:

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from softa.cli import main as softa
 from softa.db import connect
-from tests.review_fixtures import CASE, CHROMIUM, CHROMIUM_ARGS, ROOT, serve
+from tests.review_fixtures import CASE, CHROMIUM, ROOT, chromium_browser, serve
 
 REVIEWER = "Sanne (demo)"
 #: Far more steps than the demo's queue holds (about 30 items), so a stuck screen fails instead of looping.
@@ -64,11 +64,8 @@ def truth(demo: Path) -> tuple[dict[str, int], dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium_browser() as chromium:
         yield chromium
-        chromium.close()
 
 
 def press(page: Any, *keys: str) -> None:
