@@ -60,6 +60,8 @@ from validate.wording import dimension_label
 
 #: Shown in a cell whose value is missing (unresolved, exported with --allow-unresolved).
 MISSING_MARK = "?"
+#: Width of the "Let op" sheet's note column, in characters.
+NOTE_WIDTH = 140
 #: Largest embedded crop, in pixels, so notable-moment images stay readable but small.
 MAX_IMAGE_WIDTH_PX = 700
 #: Rows an embedded image occupies (default row height is 15 pt = 20 px).
@@ -243,7 +245,7 @@ def _notes_sheet(wb: Workbook, values: CaseValues, book: Codebook) -> None:
                                    "en staan als ontbrekend ('?') in dit bestand.").font = NOTE_FONT
     for n, note in enumerate(values.notes(), start=3):
         ws.cell(row=n, column=1, value=note).alignment = WRAP
-    set_widths(ws, {1: 140})
+    set_widths(ws, {1: NOTE_WIDTH})
     book.add("Let op", "A", "Wat bij het exporteren nog niet was opgelost; die waarden ontbreken ('?').")
 
 
@@ -387,7 +389,7 @@ def _taal_sheet(wb: Workbook, values: CaseValues, book: Codebook) -> None:
     inst = load_instrument()
     ws = wb.create_sheet("Taalgebruik")
     ws.cell(row=1, column=1, value=inst.extra["taalgebruik"]["title"]).font = TITLE_FONT
-    ws.cell(row=2, column=1, value=inst.extra["taalgebruik"]["question"]).alignment = WRAP
+    ws.cell(row=2, column=1, value=inst.extra["taalgebruik"]["question"])
     header_row(ws, 4, ["Observator", "Score", "Betekenis"])
     for n, slot in enumerate(Slot, start=5):
         value = values.ratings.get((SESSION, slot.value, TAALGEBRUIK))

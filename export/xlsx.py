@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -74,8 +75,43 @@ def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
+def print_setup(ws: Worksheet) -> None:
+    """Printed sheets fit the width of a landscape A4 page; long sheets continue on further pages."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+#: Height of one line of wrapped 11-pt text, in points; spreadsheet programs do not always grow
+#: rows for wrapped text themselves (LibreOffice keeps the default height).
+WRAPPED_LINE_PT = 15.0
+#: Column widths are in characters of the default font; wrapped text fits about this share of it.
+WRAP_FILL = 0.9
+DEFAULT_COLUMN_WIDTH = 8.43
+
+
+def fit_wrapped_rows(ws: Worksheet) -> None:
+    """Give every row with wrapped text the height its longest wrapped cell needs."""
+    for row in ws.iter_rows():
+        lines = 1
+        for cell in row:
+            if not isinstance(cell.value, str) or not (cell.alignment and cell.alignment.wrap_text):
+                continue
+            width = ws.column_dimensions[get_column_letter(cell.column)].width or DEFAULT_COLUMN_WIDTH
+            per_line = max(1, int(width * WRAP_FILL))
+            lines = max(lines, sum(math.ceil(max(1, len(part)) / per_line) for part in cell.value.split("\n")))
+        if lines > 1:
+            current = ws.row_dimensions[row[0].row].height or 0
+            ws.row_dimensions[row[0].row].height = max(current, lines * WRAPPED_LINE_PT)
+
+
 def save_deterministic(wb: Workbook, path: Path) -> None:
     """Save with fixed timestamps inside and on every zip entry; atomic replace."""
+    for ws in wb.worksheets:
+        print_setup(ws)
+        fit_wrapped_rows(ws)
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME
     buffer = io.BytesIO()
