@@ -75,10 +75,17 @@ def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
+#: Sheets wider than this (the speaking-time timelines, 2 columns a minute) would print unreadably small
+#: on one page width: they print across pages instead.
+MAX_FIT_COLUMNS = 40
+
+
 def print_setup(ws: Worksheet) -> None:
     """Printed sheets fit the width of a landscape A4 page; long sheets continue on further pages."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    if ws.max_column > MAX_FIT_COLUMNS:
+        return
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
