@@ -42,13 +42,11 @@ from export.step13 import database_images
 from export.timefmt import mmss, share_percent, speaking_seconds
 from export.values import SELF, CaseValues, case_values
 from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, SPREEKTIJD_BALANS, TAALGEBRUIK, load_instrument
-from softa.manifest import WINDOW_MINUTES
+from softa.manifest import BIN_SECONDS, WINDOW_MINUTES
 from softa.records import RegionValue
 
 MARGIN = 18 * mm
 TEXT_WIDTH = A4[0] - 2 * MARGIN
-#: Seconds per speaking-time bin.
-BIN_SECONDS = 30
 #: Highest share of the page an embedded notable-moment crop may take.
 MAX_CROP_HEIGHT = 50 * mm
 #: Item texts in heat maps are cut to this many characters.

@@ -55,7 +55,7 @@ from softa.instrument import (
     Version,
     load_instrument,
 )
-from softa.manifest import WINDOW_MINUTES
+from softa.manifest import BIN_SECONDS, WINDOW_MINUTES
 from validate.wording import dimension_label
 
 #: Shown in a cell whose value is missing (unresolved, exported with --allow-unresolved).
@@ -66,8 +66,6 @@ NOTE_WIDTH = 140
 MAX_IMAGE_WIDTH_PX = 700
 #: Rows an embedded image occupies (default row height is 15 pt = 20 px).
 ROW_HEIGHT_PX = 20
-#: Seconds per 30-second speaking-time bin.
-BIN_SECONDS = 30
 SLOT_LABELS = {s.value: s.label for s in Slot} | {SELF: "Zelfbeoordeling"}
 FIRST_GRID_COL = 5  # A dimensie, B nr, C gedragsbeschrijving, D +/-; windows from E
 

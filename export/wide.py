@@ -15,11 +15,10 @@ import pandas as pd
 from export.timefmt import share_percent, speaking_seconds
 from export.values import SELF, CaseValues
 from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, SPREEKTIJD_BALANS, TAALGEBRUIK, Version, load_instrument
+from softa.manifest import BIN_SECONDS
 
 #: User-missing code for unresolved values (declared as missing in the .sav).
 MISSING_CODE = -9
-#: Seconds per speaking-time bin.
-BIN_SECONDS = 30
 #: Short, SPSS-safe prefixes of the dimensions.
 DIM_CODES = {"betrokkenheid": "betr", "emotionele_band": "band", "veiligheid": "veil",
              "gezamenlijke_doelperceptie": "gdp", TAALGEBRUIK: "taal", SPREEKTIJD_BALANS: "balans"}

@@ -28,7 +28,9 @@ from softa.instrument import (
     load_instrument,
 )
 from softa.layout import LAYOUT_VERSION, Box, CaseLayout, PageLayout, QrIdentity, Rect, Region
-from softa.manifest import WINDOW_MINUTES, Manifest, Participant
+from softa.manifest import BIN_SECONDS, WINDOW_MINUTES, Manifest, Participant
+
+BINS_PER_MINUTE = 60 // BIN_SECONDS
 
 #: Meaning of a box or region while a page is planned (kind, participant, slot, ...).
 Meta = dict[str, Any]
@@ -293,14 +295,16 @@ def _behaviour_sections(slot: Slot, manifest: Manifest, instrument: Instrument) 
     bins = manifest.bins
     for start in range(1, bins + 1, g.BINS_PER_LINE):
         stop = min(start + g.BINS_PER_LINE, bins + 1)
-        header = _section_header(f"{ex['spreektijd']['title']} · minuut {(start - 1) // 2}–{(stop - 1) / 2:g}", None)
+        first_minute, last_minute = (start - 1) // BINS_PER_MINUTE, (stop - 1) / BINS_PER_MINUTE
+        header = _section_header(f"{ex['spreektijd']['title']} · minuut {first_minute}–{last_minute:g}", None)
         scale = Block(g.TIMELINE_HEADER_MM)
         left = g.CONTENT_LEFT_MM + g.TIMELINE_LABEL_MM
         scale.texts.append(TextRun(left - 1.5, 4.2, "minuut:", g.FONT, g.SMALL_PT, "right"))
         for col, b in enumerate(range(start, stop)):
-            if (b - 1) % 2 == 0:
+            if (b - 1) % BINS_PER_MINUTE == 0:
                 # Centred over the minute's two 30-second boxes: "3" covers 3:00-4:00.
-                scale.texts.append(TextRun(left + (col + 1) * g.BIN_CELL_MM, 4.2, str((b - 1) // 2), g.FONT_BOLD,
+                minute = str((b - 1) // BINS_PER_MINUTE)
+                scale.texts.append(TextRun(left + (col + 1) * g.BIN_CELL_MM, 4.2, minute, g.FONT_BOLD,
                                            g.SMALL_PT, "center"))
         rows = [scale]
         for who in manifest.participants:

@@ -13,10 +13,7 @@ from softa.instrument import (
     Version,
     load_instrument,
 )
-from softa.manifest import WINDOW_MINUTES, Manifest
-
-#: Seconds per speaking-time bin (manual, Bijlage 5).
-BIN_SECONDS = 30
+from softa.manifest import BIN_SECONDS, WINDOW_MINUTES, Manifest
 
 REASONS = {
     "faint": "zwakke of lichte markering",

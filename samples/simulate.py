@@ -45,12 +45,10 @@ from samples.simulate_degrade import (
 )
 from samples.simulate_marks import INK_WEIGHTS, INKS, PENCIL, Ink, mark_box, plan_marks, write_text
 from samples.truth import CodingTruth
-from softa.layout import CaseLayout, PageLayout
+from softa.layout import POINTS_PER_INCH, CaseLayout, PageLayout
 
 TRUTH_SCHEMA = "softa-sim-truth/1"
 PageKind = Literal["form", "blank", "foreign"]
-#: PDF user space: 72 points per inch.
-POINTS_PER_INCH = 72.0
 #: Independent random streams (numpy seed sequences) for the page order, each file and each page.
 _PLAN_STREAM, _FILE_STREAM, _PAGE_STREAM = 0, 1, 2
 

@@ -16,10 +16,11 @@ from typing import BinaryIO, Literal
 import cv2
 import numpy as np
 
+from softa.layout import MM_PER_INCH
+
 Container = Literal["pdf", "jpeg"]
 #: A4 in millimetres: the paper the forms are printed on.
 A4_MM = (210.0, 297.0)
-MM_PER_INCH = 25.4
 #: Lighting is modelled on a coarse grid (pixels per cell) and smoothly upscaled.
 LIGHT_CELL_PX = 16
 #: The foreign page: body text size (cap height) and side margins.

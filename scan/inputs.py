@@ -24,6 +24,7 @@ import pypdfium2.raw as pdfium_c
 from PIL import Image
 
 from softa.errors import InputFileError
+from softa.layout import POINTS_PER_INCH
 
 #: Largest page image accepted: an A4 page at 600 dpi is ~35 Mpx; anything far
 #: beyond is a decompression bomb or not a form page.
@@ -37,7 +38,6 @@ JPEG_QUALITY = 90
 #: PDF documents are reopened after this many pages (PDFium's image cache grows
 #: with every page read; ~0.5 MB a page at 200 dpi).
 PDF_REOPEN_PAGES = 32
-POINTS_PER_INCH = 72.0
 
 #: Pixels exactly as stored: EXIF rotation is ignored so that the homography
 #: maps layout points to the stored file's own pixel grid (what review shows).

@@ -22,9 +22,8 @@ from scan.omr.register import Registration, register_page
 from scan.paths import page_image_path, region_image_path, write_atomic
 from softa.errors import InputFileError
 from softa.imaging import crop_upright, encode_png
-from softa.layout import PageLayout, layout_from_json, parse_qr_payload
+from softa.layout import MM_PER_INCH, PageLayout, layout_from_json, parse_qr_payload
 
-MM_PER_INCH = 25.4
 #: Region crops: margin inside the printed frame left out of the ink share.
 REGION_INK_MARGIN_PX = 4
 #: Share of paper white below which a region pixel counts as handwriting.

@@ -26,7 +26,10 @@ FORM_LABELS = {"hulpverlener": "hulpverlener", "client": "cliënt", "gedragsdime
 SLOT_CODES = {"1": "1", "2": "2", "consensus": "K", None: "-"}
 SLOT_NAMES = {code: name for name, code in SLOT_CODES.items()}
 NO_PARTICIPANT = "-"
-POINTS_PER_MM = 72 / 25.4
+#: PDF user space: 72 points per inch.
+POINTS_PER_INCH = 72.0
+MM_PER_INCH = 25.4
+POINTS_PER_MM = POINTS_PER_INCH / MM_PER_INCH
 
 BoxKind = Literal["tick", "rating", "timeline"]
 Rect = tuple[float, float, float, float]

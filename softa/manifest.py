@@ -14,6 +14,8 @@ from softa.errors import ManifestError
 #: Longest session the forms are laid out for; longer recordings are split.
 MAX_SESSION_MINUTES = 240
 WINDOW_MINUTES = 5
+#: Speaking time is charted in 30-second bins (manual, stap 11).
+BIN_SECONDS = 30
 #: Case numbers travel in QR codes and file names: keep them to safe characters.
 CASE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PARTICIPANT_PATTERN = re.compile(r"^(H|C)([1-9][0-9]?)$")
@@ -59,7 +61,7 @@ class Manifest:
     @property
     def bins(self) -> int:
         """Number of 30-second speaking-time bins covering the session."""
-        return self.minutes * 2
+        return self.minutes * 60 // BIN_SECONDS
 
     @property
     def workers(self) -> tuple[Participant, ...]:

@@ -20,10 +20,10 @@ import pandas as pd
 import pingouin
 from sklearn.metrics import cohen_kappa_score
 
+from softa.manifest import BIN_SECONDS
+
 # Tick and speaking-time cells are binary: 0 = not marked, 1 = marked.
 BINARY_LABELS: tuple[int, ...] = (0, 1)
-# Speaking time is marked in 30-second bins (instrument definition).
-BIN_SECONDS: int = 30
 # Fixed rating scale of the instrument; passed to sklearn as `labels` so the
 # kappa weights always span the full scale, not only the categories observed.
 RATING_SCALE: tuple[int, ...] = (-3, -2, -1, 0, 1, 2, 3)
