@@ -72,6 +72,11 @@ class PageImage:
     #: Drawn, not scanned: a PDF page with vector content only (no image at all), such as
     #: the form PDF `softa forms` wrote. Its boxes would read as empty, so it is never taken as a scan.
     vector_only: bool = False
+    #: The page in colour (H x W x 3, RGB, uint8, same size as ``gray``) when the source was in
+    #: colour; None for grey and 1-bit sources. OMR uses it to tell highlighter and stains from ink.
+    colour: np.ndarray | None = None
+    #: The source held only black and white pixels (1-bit scan, fax): faint pencil may be lost.
+    bitonal: bool = False
 
 
 def sha256_file(path: Path) -> str:
