@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from export.dataset import write_dataset
 from export.spss import valid_spss_name
-from export.testing import StoredCase, stored_case
+from tests.stored_case import StoredCase, stored_case
 from softa.cli import main
 from softa.db import audit, transaction
 from softa.errors import UnresolvedDataError

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from export.report import write_report
-from export.testing import StoredCase, stored_case
+from tests.stored_case import StoredCase, stored_case
 from softa.cli import main
 from softa.db import data_dir, transaction
 from softa.errors import UnresolvedDataError
