@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from softa.errors import ManifestError
+from softa.roles import ROLE_EXPLANATION, is_role
 
 #: Longest session the forms are laid out for; longer recordings are split.
 MAX_SESSION_MINUTES = 240
@@ -144,6 +145,8 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
         if not isinstance(role, str) or not role.strip() or len(role) > MAX_ROLE_LENGTH:
             raise _fail(source, f"{where}.role", f"is {role!r}",
                         f'give a role, never a name, at most {MAX_ROLE_LENGTH} characters: "moeder", "zoon (14)"')
+        if not is_role(role):
+            raise _fail(source, f"{where}.role", f"is {role.strip()!r}, which is not a role", ROLE_EXPLANATION)
         if any(p.code == code for p in participants):
             raise _fail(source, f"{where}.code", f"repeats {code}", "give every participant its own code")
         participants.append(Participant(code=code, role=role.strip()))
