@@ -19,6 +19,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as XlImage
+from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
 from export.agreement import FIGURE_LABELS, MEASURE_LABELS, agreement_blocks, explanation
@@ -28,14 +29,11 @@ from export.values import SELF, CaseValues, case_values
 from export.xlsx import (
     CENTER,
     GRID,
-    LABEL_WIDTH,
     MISSING_FILL,
-    NARROW_WIDTH,
     NOTE_FONT,
     SPEAK_FILL,
     SPEAK_FONT,
     SUBTITLE_FONT,
-    TEXT_WIDTH,
     TITLE_FONT,
     TOTAL_FILL,
     WRAP,
@@ -60,8 +58,20 @@ from validate.wording import dimension_label
 
 #: Shown in a cell whose value is missing (unresolved, exported with --allow-unresolved).
 MISSING_MARK = "?"
-#: Width of the "Let op" sheet's note column, in characters.
-NOTE_WIDTH = 140
+#: Width of the "Let op" sheet's note column, in characters: the width of a landscape A4 page.
+NOTE_WIDTH = 100
+#: Grid sheets: the dimension, item text, 5-minute window and score columns, in characters; narrow
+#: enough that a 60-minute session prints on one page width at a legible scale.
+GRID_DIMENSION_WIDTH = 12
+GRID_TEXT_WIDTH = 40
+WINDOW_WIDTH = 4
+TOTAL_WIDTH = 6.5
+SCORE_WIDTH = 7
+SCORE_LABEL_WIDTH = 16
+#: Speaking-time bins: the mm:ss header is written upright (rotated) so it never wraps in a narrow column.
+BIN_WIDTH = 3
+BIN_HEADER_ROTATION = 90
+BIN_HEADER_HEIGHT_PT = 40
 #: Largest embedded crop, in pixels, so notable-moment images stay readable but small.
 MAX_IMAGE_WIDTH_PX = 700
 #: Rows an embedded image occupies (default row height is 15 pt = 20 px).
@@ -122,10 +132,11 @@ def _grid_sheet(wb: Workbook, values: CaseValues, code: str, slot: str, book: Co
         ws.cell(row=row, column=1, value=dim.title(version)).font = SUBTITLE_FONT
         row += 1
         header_row(ws, row, ["Dimensie", "Nr", "Gedragsbeschrijving", "+/-",
-                             *[_window_end(values.manifest.minutes, w) for w in range(1, windows + 1)], "Totaal"])
+                             *[_window_end(values.manifest.minutes, w) for w in range(1, windows + 1)], "Totaal",
+                             "Score", "Betekenis"])
         row += 1
         for item in inst.items_of(version, dim_key):
-            ws.cell(row=row, column=1, value=dim.name)
+            ws.cell(row=row, column=1, value=dim.name).alignment = WRAP
             ws.cell(row=row, column=2, value=item.number).alignment = CENTER
             ws.cell(row=row, column=3, value=item.text).alignment = WRAP
             ws.cell(row=row, column=4, value=item.polarity).alignment = CENTER
@@ -138,17 +149,18 @@ def _grid_sheet(wb: Workbook, values: CaseValues, code: str, slot: str, book: Co
             row += 1
         rating = values.ratings.get((code, slot, dim_key))
         if (code, slot, dim_key) in values.ratings:
-            ws.cell(row=row, column=1, value=dim.name)
+            ws.cell(row=row, column=1, value=dim.name).alignment = WRAP
             ws.cell(row=row, column=2, value="B").alignment = CENTER
             ws.cell(row=row, column=3, value=dim.rating_question(version)).font = SUBTITLE_FONT
             ws.cell(row=row, column=3).alignment = WRAP
-            _put(ws, row, FIRST_GRID_COL, rating)
-            ws.cell(row=row, column=FIRST_GRID_COL + 1,
-                    value=inst.scale_label(rating) if rating is not None else "ontbreekt")
+            _put(ws, row, total_col + 1, rating)
+            ws.cell(row=row, column=total_col + 2,
+                    value=inst.scale_label(rating) if rating is not None else "ontbreekt").alignment = WRAP
             row += 1
         row += 1
-    set_widths(ws, {1: LABEL_WIDTH, 2: 5, 3: TEXT_WIDTH, 4: 5,
-                    **{FIRST_GRID_COL + w: NARROW_WIDTH for w in range(windows + 1)}})
+    set_widths(ws, {1: GRID_DIMENSION_WIDTH, 2: 4, 3: GRID_TEXT_WIDTH, 4: 4,
+                    **{FIRST_GRID_COL + w: WINDOW_WIDTH for w in range(windows)}, total_col: TOTAL_WIDTH,
+                    total_col + 1: SCORE_WIDTH, total_col + 2: SCORE_LABEL_WIDTH})
     ws.freeze_panes = ws.cell(row=3, column=FIRST_GRID_COL)
     if not any(r[0] == "<deelnemer> <observator>" for r in book.rows):
         sheet = "<deelnemer> <observator>"
@@ -160,10 +172,13 @@ def _grid_sheet(wb: Workbook, values: CaseValues, code: str, slot: str, book: Co
                                                "bij 'B' de beoordelingsvraag.")
         book.add(sheet, "+/-", "Positieve (+) of negatieve (-) indicator van de dimensie.")
         book.add(sheet, "5, 10, 15, ...", "Tijdvak van 5 minuten, genoemd naar de eindminuut: 1 = gedrag kwam in dit "
-                                          "tijdvak voor, 0 = niet; '?' = ontbrekend (niet opgelost). Bij 'B': de "
-                                          "beoordeling -3 tot +3 met de betekenis ernaast.")
+                                          "tijdvak voor, 0 = niet; '?' = ontbrekend (niet opgelost).")
         book.add(sheet, "Totaal", "Aantal tijdvakken waarin het gedrag voorkwam (som van de rij); '?' als een "
                                   "tijdvak ontbreekt.")
+        book.add(sheet, "Score", "Alleen in de rij 'B': de beoordeling van de dimensie, -3 tot +3; '?' = "
+                                 "ontbrekend.")
+        book.add(sheet, "Betekenis", "Alleen in de rij 'B': de betekenis van de score volgens de handleiding "
+                                     "(stap 7).")
 
 
 def _ratings_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: Codebook,
@@ -220,7 +235,10 @@ def _agreement_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: C
             ws.cell(row=row, column=8, value=explanation(fig))
             ws.cell(row=row, column=9, value=fig.method)
             row += 1
-    set_widths(ws, {1: 30, 2: 11, 3: 26, 4: 6, 5: 36, 6: 9, 7: 8, 8: 70, 9: 60})
+    for text_row in ws.iter_rows(min_row=2, min_col=1, max_col=9):
+        for cell in (text_row[0], text_row[4], text_row[7], text_row[8]):
+            cell.alignment = WRAP
+    set_widths(ws, {1: 16, 2: 9, 3: 14, 4: 5, 5: 20, 6: 7, 7: 6, 8: 32, 9: 28})
     ws.freeze_panes = "A2"
     book.add("Overeenstemming", "Meting", "Wat vergeleken is: vinkjes per tijdvak, beoordelingen of spreektijd.")
     book.add("Overeenstemming", "Deelnemer", "Deelnemer waarover de maat gaat ('alle' = over alle deelnemers).")
@@ -241,6 +259,7 @@ def _notes_sheet(wb: Workbook, values: CaseValues, book: Codebook) -> None:
     ws = wb.create_sheet("Let op", 0)
     ws.cell(row=1, column=1, value="Geëxporteerd met --allow-unresolved: onderstaande waarden zijn niet opgelost "
                                    "en staan als ontbrekend ('?') in dit bestand.").font = NOTE_FONT
+    ws.cell(row=1, column=1).alignment = WRAP
     for n, note in enumerate(values.notes(), start=3):
         ws.cell(row=n, column=1, value=note).alignment = WRAP
     set_widths(ws, {1: NOTE_WIDTH})
@@ -323,9 +342,12 @@ def _timeline_sheet(wb: Workbook, values: CaseValues, slot: str, book: Codebook)
         for col in range(totals_col, totals_col + 3):
             ws.cell(row=n, column=col).fill = TOTAL_FILL
             ws.cell(row=n, column=col).alignment = CENTER
-    set_widths(ws, {1: 11, 2: 16, **{first_bin_col + b: 4.5 for b in range(bins)},
+    set_widths(ws, {1: 11, 2: 16, **{first_bin_col + b: BIN_WIDTH for b in range(bins)},
                     totals_col: 12, totals_col + 1: 14, totals_col + 2: 17})
-    ws.row_dimensions[3].height = 30
+    for b in range(bins):
+        ws.cell(row=3, column=first_bin_col + b).alignment = Alignment(
+            horizontal="center", vertical="bottom", text_rotation=BIN_HEADER_ROTATION)
+    ws.row_dimensions[3].height = BIN_HEADER_HEIGHT_PT
     ws.freeze_panes = ws.cell(row=4, column=first_bin_col)
     if not any(r[0] == "Spreektijd <observator>" for r in book.rows):
         sheet = "Spreektijd <observator>"

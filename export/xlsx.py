@@ -25,10 +25,8 @@ ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 CORE_PROPERTIES = "docProps/core.xml"
 #: openpyxl writes the time of saving into <dcterms:modified> whatever the property says.
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
-#: Column widths in Excel character units.
-TEXT_WIDTH = 70
-NARROW_WIDTH = 6
-LABEL_WIDTH = 24
+#: Width of a column nobody set (Excel's default).
+DEFAULT_COLUMN_WIDTH = 8.43
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
@@ -75,20 +73,47 @@ def set_widths(ws: Worksheet, widths: dict[int, float]) -> None:
         ws.column_dimensions[get_column_letter(col)].width = width
 
 
-#: Sheets wider than this (the speaking-time timelines, 2 columns a minute) would print unreadably small
-#: on one page width: they print across pages instead.
-MAX_FIT_COLUMNS = 40
+#: Landscape A4 minus openpyxl's default side margins (0.75 inch each), in points.
+PRINTABLE_WIDTH_PT = 297 / 25.4 * 72 - 2 * 0.75 * 72
+#: Printed width of one unit of column width, in points. Excel with Calibri prints about 5.4 pt;
+#: LibreOffice on a minimal Linux install (DejaVu Sans in place of Calibri) 7.0 pt, measured on its
+#: PDF output. The wider figure is used so that a sheet fits in both.
+CHAR_WIDTH_PT = 7.0
+#: Printed text is never scaled below this share of its size: 11-pt text stays at least 8 pt on paper.
+#: Wider sheets continue on further pages, with their label columns and header rows repeated.
+MIN_PRINT_SCALE = 0.75
+#: Every printed page names its sheet (participant and observer) and its place in the sheet.
+PRINT_FOOTER = "&A · pagina &P van &N"
+
+
+def sheet_width_pt(ws: Worksheet) -> float:
+    """The width of the used columns when printed at 100 %, in points."""
+    total = 0.0
+    for col in range(1, ws.max_column + 1):
+        width = ws.column_dimensions[get_column_letter(col)].width or DEFAULT_COLUMN_WIDTH
+        total += width * CHAR_WIDTH_PT
+    return total
+
+
+def print_scale(ws: Worksheet) -> int:
+    """Print scale in percent: the sheet's width on one page when that keeps text legible."""
+    fit = PRINTABLE_WIDTH_PT / max(sheet_width_pt(ws), 1.0)
+    return int(100 * min(1.0, max(MIN_PRINT_SCALE, fit)))
 
 
 def print_setup(ws: Worksheet) -> None:
-    """Printed sheets fit the width of a landscape A4 page; long sheets continue on further pages."""
+    """Landscape A4, legible scale, and the frozen header rows and label columns on every page."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    if ws.max_column > MAX_FIT_COLUMNS:
-        return
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.scale = print_scale(ws)
+    ws.sheet_properties.pageSetUpPr.fitToPage = False
+    ws.oddFooter.center.text = PRINT_FOOTER
+    if ws.freeze_panes:
+        frozen = ws[ws.freeze_panes]
+        if frozen.row > 1:
+            ws.print_title_rows = f"1:{frozen.row - 1}"
+        if frozen.column > 1:
+            ws.print_title_cols = f"A:{get_column_letter(frozen.column - 1)}"
 
 
 #: Height of one line of wrapped 11-pt text, in points; spreadsheet programs do not always grow
@@ -96,7 +121,6 @@ def print_setup(ws: Worksheet) -> None:
 WRAPPED_LINE_PT = 15.0
 #: Column widths are in characters of the default font; wrapped text fits about this share of it.
 WRAP_FILL = 0.9
-DEFAULT_COLUMN_WIDTH = 8.43
 
 
 def fit_wrapped_rows(ws: Worksheet) -> None:
