@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from export.dataset import write_dataset
 from export.spss import valid_spss_name
-from tests.stored_case import StoredCase, stored_case
 from softa.cli import main
 from softa.db import audit, transaction
 from softa.errors import UnresolvedDataError
 from softa.instrument import load_instrument
+from tests.stored_case import StoredCase, stored_case
 
 BIN_SECONDS = 30
 

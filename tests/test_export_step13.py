@@ -12,11 +12,11 @@ from click.testing import CliRunner
 
 from export.names import step13_filenames, student_name, student_names
 from export.step13 import write_step13
-from tests.stored_case import StoredCase, stored_case
 from softa.cli import main
 from softa.db import transaction
 from softa.errors import UnresolvedDataError
 from softa.instrument import FAMILY, SESSION, TAALGEBRUIK, load_instrument
+from tests.stored_case import StoredCase, stored_case
 
 BIN_SECONDS = 30
 

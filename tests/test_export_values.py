@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.stored_case import StoredCase, stored_case
 from export.values import case_values, find_problems
 from softa.db import transaction
 from softa.errors import UnresolvedDataError
 from softa.records import load_case_record
+from tests.stored_case import StoredCase, stored_case
 
 
 @pytest.fixture()
@@ -60,8 +60,8 @@ def test_refusal_and_missing_values(case: StoredCase) -> None:
 
 def test_timeline_in_bin_order_for_a_long_session(tmp_path: Path) -> None:
     """Every 30-second bin lands in its place, also when the session runs past one timeline block."""
-    from tests.stored_case import SAMPLE_MANIFEST
     from softa.manifest import load_manifest, parse_manifest
+    from tests.stored_case import SAMPLE_MANIFEST
 
     long_session = 95  # minutes: more bins than the first timeline block holds
     manifest = parse_manifest({**load_manifest(SAMPLE_MANIFEST).to_dict(), "minutes": long_session})

@@ -10,11 +10,11 @@ from PIL import Image, ImageDraw
 from pypdf import PdfReader
 
 from export.report import write_report
-from tests.stored_case import StoredCase, stored_case
 from softa.cli import main
 from softa.db import data_dir, transaction
 from softa.errors import UnresolvedDataError
 from softa.instrument import load_instrument
+from tests.stored_case import StoredCase, stored_case
 
 MOMENT = "consensus:sessie:opvallende_momenten:moment_2"
 
