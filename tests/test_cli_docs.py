@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 from softa.clidoc import render
+from softa.manifest import parse_manifest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -19,3 +21,12 @@ def test_readme_names_every_command() -> None:
     for command in ("forms", "scan", "review", "validate", "export", "report"):
         assert f"softa {command}" in readme
     assert "docs/cli.md" in readme
+
+
+def test_readme_manifest_example_is_accepted_as_it_stands() -> None:
+    """The manifest a new user copies from the README must pass the checks on its own."""
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index("```toml\n", readme.index("### A case manifest")) + len("```toml\n")
+    example = readme[start:readme.index("```", start)]
+    manifest = parse_manifest(tomllib.loads(example), source="README.md")
+    assert manifest.workers and manifest.clients
