@@ -12,6 +12,7 @@ import click
 
 from softa import __version__
 from softa.errors import SoftaError
+from softa.i18n import _
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,7 +29,7 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SoftaError as exc:
-            click.echo(f"softa: error: {exc}", err=True)
+            click.echo(_("softa: error: {error}").format(error=exc), err=True)
             sys.exit(exc.exit_code)
 
     return wrapper  # type: ignore[return-value]
@@ -70,13 +71,14 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
     pack = generate_pack(parsed, out_dir)
     conn = connect(db_path)
     register_case(conn, parsed, pack.layout)
-    labels = {"1": "observer 1", "2": "observer 2", "consensus": "consensus", "None": "self-assessment"}
-    click.echo(f"Case {parsed.case}: {pack.pages} pages, {len(pack.layout.boxes())} boxes.")
-    click.echo(f"  {'whole pack:':17} {pack.pack_pdf}")
-    for slot, path in pack.slot_pdfs.items():
-        click.echo(f"  {labels[slot] + ':':17} {path}")
-    click.echo(f"  {'layout:':17} {pack.layout_json}")
-    click.echo(f"  {'database:':17} {db_path}")
+    labels = {"1": _("observer 1"), "2": _("observer 2"), "consensus": _("consensus"),
+              "None": _("self-assessment")}
+    click.echo(_("Case {case}: {pages} pages, {boxes} boxes.").format(
+        case=parsed.case, pages=pack.pages, boxes=len(pack.layout.boxes())))
+    written = [(_("whole pack"), pack.pack_pdf), *[(labels[slot], path) for slot, path in pack.slot_pdfs.items()],
+               (_("layout"), pack.layout_json), (_("database"), db_path)]
+    for label, path in written:
+        click.echo(f"  {label + ':':17} {path}")
 
 
 def _register_stage_commands() -> None:
