@@ -308,8 +308,6 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     def decided(key: str, step: dict[str, Any] | None, message: str) -> BaseResponse:
         label = short_label(load_detail(db(), findings, key, case_filter()))
-        # Assignments and duplicate choices cannot be taken back here; `u` says so instead of
-        # silently undoing an older decision.
         step = step if step is not None else {"kind": "final"}
         step["item"] = key
         step["label"] = label
@@ -374,14 +372,14 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             if assign is None:
                 abort(503)
             target_case, _, index = _field("target").partition("|")
-            decisions.assign_page(db(), files, page_id, target_case, _int(index, -1), _int_field("version"),
-                                  _name(), assign)
+            step = decisions.assign_page(db(), files, page_id, target_case, _int(index, -1),
+                                         _int_field("version"), _name(), assign)
         except ConflictError as exc:
             return conflict_response(key, exc)
         except SoftaError as exc:
             return render_item(key, problem=f"Toewijzen lukte niet: {exc.message}. Controleer de gekozen pagina, "
                                            "of leg de pagina apart en scan het vel opnieuw."), 422
-        return decided(key, None, "Pagina toegewezen; de vakjes zijn gelezen.")
+        return decided(key, step, "Pagina toegewezen; de vakjes zijn gelezen.")
 
     @app.post("/beslis/dubbel")
     def decide_duplicate() -> BaseResponse | tuple[str, int] | str:
@@ -394,11 +392,11 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             abort(503)
 
         try:
-            decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
+            step = decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
                                         request.form.get("note", "").strip()[:MAX_NOTE_CHARS], apply or unavailable)
         except ConflictError as exc:
             return conflict_response(key, exc)
-        return decided(key, None, "Keuze opgeslagen.")
+        return decided(key, step, "Keuze opgeslagen.")
 
     @app.post("/beslis/waarschuwing")
     def decide_finding() -> BaseResponse | tuple[str, int] | str:
@@ -430,10 +428,6 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         step = undo_store.pop(sid())
         if step is None:
             flash("Er is niets om ongedaan te maken.")
-            return redirect(back())
-        if step["kind"] == "final":
-            flash(f"{step['label']}: toewijzen of een dubbele scan kiezen kan hier niet ongedaan worden gemaakt. "
-                  "Vraag de beheerder; druk nog eens op u voor de beslissing daarvoor.")
             return redirect(back())
         try:
             decisions.undo(db(), step, _name())

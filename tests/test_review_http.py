@@ -415,9 +415,18 @@ def test_duplicate_resolved(batch: ReviewBatch, client: FlaskClient, choose_othe
         assert statuses == {batch.kept_page_id: "identified", batch.other_page_id: "duplicate"}
         assert from_other == 0
     assert audit_rows(batch)[-1]["action"] == "resolve_duplicate"
+    # The choice can be undone: the duplicate is open again, the pages and values as they were.
     undo = post(client, "/ongedaan", {})
-    assert undo.status_code == 302 and len(audit_rows(batch)) == 1
-    assert "kan hier niet ongedaan worden gemaakt" in client.get("/klaar").text  # said, not done
+    assert undo.status_code == 302 and [r["action"] for r in audit_rows(batch)] == ["resolve_duplicate", "undo"]
+    with db(batch) as conn:
+        dup = conn.execute("SELECT * FROM duplicates WHERE id = ?", (batch.duplicate_id,)).fetchone()
+        statuses = dict(conn.execute("SELECT id, status FROM scanned_pages WHERE id IN (?, ?)",
+                                     (batch.kept_page_id, batch.other_page_id)).fetchall())
+        assert conn.execute("SELECT COUNT(*) FROM box_values WHERE page_id = ?",
+                            (batch.other_page_id,)).fetchone()[0] == 0
+    assert dup["status"] == "open" and dup["chosen_page_id"] is None
+    assert statuses == {batch.kept_page_id: "identified", batch.other_page_id: "duplicate"}
+    assert f"duplicate:{batch.duplicate_id}" in queue_keys(batch)
 
 
 def test_finding_accepted_with_a_note(batch: ReviewBatch, client: FlaskClient) -> None:
