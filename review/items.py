@@ -226,6 +226,7 @@ def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None)
     if row is None:
         return None
     own = own_identity(conn, row["qr"])
+    args: tuple[Any, ...]
     if own is not None:
         # A page whose QR code was read is offered its own page only (none when its case is not registered).
         where, args = " WHERE lp.qr = ?", (row["qr"],)
