@@ -10,6 +10,28 @@ from pathlib import Path
 from typing import Any
 
 AUDIT_COLUMNS = ("case", "when", "who", "action", "target", "from", "to", "note")
+#: First characters a spreadsheet reads as the start of a formula (or, tab and CR, a cell break).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Put before such a text so a spreadsheet shows it as text (OWASP's advice for CSV files).
+TEXT_MARK = "'"
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` when a spreadsheet would read it as a formula; else unchanged.
+
+    Numbers such as ``-1`` stay as they are (they are values, not formulas).
+    """
+    if not text.startswith(FORMULA_STARTS) or _is_number(text):
+        return text
+    return TEXT_MARK + text
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return text.strip() == text
 
 
 def _scalar(value: Any) -> str:
@@ -44,6 +66,16 @@ def _plain(text: str | None) -> str:
     return f"{shown or '-'} ({status})" if status else shown
 
 
+def _guarded(text: str | None) -> str:
+    """A from/to value as plain text; guarded when it is text a person typed (a JSON string)."""
+    shown = _plain(text)
+    try:
+        typed = isinstance(json.loads(text), str) if text is not None else False
+    except json.JSONDecodeError:
+        typed = True
+    return spreadsheet_safe(shown) if typed else shown
+
+
 def audit_rows(conn: sqlite3.Connection, cases: Iterable[str] | None = None) -> list[tuple[str, ...]]:
     """Audit log rows (oldest first), limited to ``cases`` when given (case-less rows are always kept)."""
     rows = conn.execute("SELECT at, actor, action, case_id, target, old_value, new_value, note FROM audit_log "
@@ -53,13 +85,15 @@ def audit_rows(conn: sqlite3.Connection, cases: Iterable[str] | None = None) -> 
     for r in rows:
         if wanted is not None and r["case_id"] is not None and r["case_id"] not in wanted:
             continue
-        out.append((r["case_id"] or "", r["at"], r["actor"], r["action"], r["target"],
-                    _plain(r["old_value"]), _plain(r["new_value"]), r["note"] or ""))
+        # Typed text (names, notes, transcriptions) is guarded; softa's own values ("-2 (reviewed)") stay.
+        typed = (r["case_id"] or "", r["at"], r["actor"], r["action"], r["target"])
+        out.append((*(spreadsheet_safe(v) for v in typed), _guarded(r["old_value"]), _guarded(r["new_value"]),
+                    spreadsheet_safe(r["note"] or "")))
     return out
 
 
 def write_audit(conn: sqlite3.Connection, path: Path, cases: Iterable[str] | None = None) -> Path:
-    """Write ``audit.csv`` (UTF-8, LF line ends)."""
+    """Write ``audit.csv`` (UTF-8, LF line ends); text that would start a formula gets a leading ``'``."""
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh, lineterminator="\n")

@@ -151,7 +151,9 @@ def _write_codebook(path: Path, tables: list[WideTable]) -> Path:
         ("audit.csv", "*", "Elke wijziging door een persoon: case, when (UTC), who, action, target, from, to, note. "
                            "from/to: de waarde vóór en na (1 = aangevinkt, 0 = niet; bij een beoordeling de score), "
                            "met tussen haakjes de status (auto = gelezen door de scanner, flagged = onzeker, "
-                           "reviewed = beslist door een persoon)."),
+                           "reviewed = beslist door een persoon). Een tekst die met =, +, -, @, tab of "
+                           "regeleinde begint, krijgt vooraan een ' zodat een spreadsheet hem als tekst toont en "
+                           "nooit als formule uitvoert; haal die ' weg om de getypte tekst precies terug te krijgen."),
         ("unresolved.csv", "*", "Alleen bij --allow-unresolved: wat niet was opgelost en als ontbrekend is geschreven."),
     ]
     for table in tables:

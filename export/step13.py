@@ -402,7 +402,9 @@ def _texts_sheet(wb: Workbook, values: CaseValues, images: Path | None, book: Co
     book.add("Toelichting en momenten", "Onderdeel", "Toelichting taalgebruik, toelichting spreektijd of opvallend "
                                                      "moment 1/2 (handleiding stap 10-12).")
     book.add("Toelichting en momenten", "Tekst", "De overgetypte tekst; als die er nog niet is, de uitgeknipte "
-                                                 "afbeelding van het handgeschreven vak.")
+                                                 "afbeelding van het handgeschreven vak. Getypte tekst staat er altijd "
+                                                 "als tekst in, nooit als formule: ook een tekst die met = begint "
+                                                 "wordt letterlijk getoond.")
 
 
 def _taal_sheet(wb: Workbook, values: CaseValues, book: Codebook) -> None:

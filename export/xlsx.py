@@ -138,8 +138,27 @@ def fit_wrapped_rows(ws: Worksheet) -> None:
             ws.row_dimensions[row[0].row].height = max(current, lines * WRAPPED_LINE_PT)
 
 
+def keep_text_as_data(wb: Workbook) -> int:
+    """Make every cell openpyxl took for a formula a plain text cell; return how many.
+
+    openpyxl stores any string starting with ``=`` as a formula, so a
+    transcription ``=HYPERLINK(...)`` or a role ``=1+2`` would run in Excel.
+    softa writes no formulas of its own: every such cell is text a person
+    typed, and is stored as a string (type ``s``) that shows exactly as typed.
+    """
+    changed = 0
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":
+                    cell.data_type = "s"
+                    changed += 1
+    return changed
+
+
 def save_deterministic(wb: Workbook, path: Path) -> None:
-    """Save with fixed timestamps inside and on every zip entry; atomic replace."""
+    """Save with fixed timestamps inside and on every zip entry; atomic replace; typed text never a formula."""
+    keep_text_as_data(wb)
     for ws in wb.worksheets:
         print_setup(ws)
         fit_wrapped_rows(ws)

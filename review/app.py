@@ -21,19 +21,10 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import decisions
+from review import access, decisions
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
-from review.security import (
-    CSRF_FIELD,
-    LOCAL_HOSTS,
-    SECURITY_HEADERS,
-    check_csrf,
-    csrf_token,
-    host_allowed,
-    new_secret,
-    same_origin,
-)
+from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
 from review.snippets import SnippetError, box_snippet, page_preview, region_snippet, row_snippet
 from softa.db import case_ids, connect, data_dir
 from softa.errors import ConflictError, SoftaError
@@ -132,11 +123,17 @@ class UndoStore:
 
 
 def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_hosts: tuple[str, ...] = (),
+               token: str | None = None,
                finding_source: FindingSource | None = None,
                read_assigned_page: decisions.AssignFn | None = None,
                apply_page_reads: decisions.ApplyFn | None = None,
                accept_finding: decisions.AcceptFn | None = None) -> Flask:
-    """The review app for one database. The hooks default to the scan and validate stages."""
+    """The review app for one database. The hooks default to the scan and validate stages.
+
+    ``token`` is the access token of the printed address (a fresh one when None,
+    in ``app.config["SOFTA_ACCESS_TOKEN"]``); ``allowed_hosts`` are the names
+    besides the loopback ones that the Host header may carry.
+    """
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secret or new_secret(),
@@ -144,13 +141,12 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         SESSION_COOKIE_NAME=f"softa_review_{secrets.token_hex(4)}",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        MAX_CONTENT_LENGTH=1_000_000,
+        MAX_CONTENT_LENGTH=access.MAX_BODY_BYTES,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.debug = False
     db_path = Path(db_path)
     files = data_dir(db_path)
-    hosts = tuple(LOCAL_HOSTS) + tuple(allowed_hosts)
     findings = FindingCache(finding_source if finding_source is not None else default_finding_source())
     undo_store = UndoStore()
     layouts = LayoutCache()
@@ -181,12 +177,13 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             session["sid"] = secrets.token_urlsafe(16)
         return str(session["sid"])
 
+    access.install(app, token=token or access.new_token(), host_names=allowed_hosts)
+
     @app.before_request
     def _guard() -> BaseResponse | tuple[str, int] | None:
-        if not host_allowed(request.host, hosts):
-            return "Onbekende host: open het adres dat `softa review` toont.", 400
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            if not same_origin(request.headers.get("Origin"), request.headers.get("Referer"), request.host):
+            if not access.same_origin(request.headers.get("Origin"), request.headers.get("Referer"), request.host,
+                                      request.scheme):
                 return render_template("error.html", title="Geweigerd",
                                        message="Dit verzoek komt niet van het beoordelingsscherm zelf."), 403
             status = check_csrf(session, request.form.get(CSRF_FIELD))
@@ -243,20 +240,17 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     @app.get("/naam")
     def name_form() -> str:
-        return render_template("name.html", next=request.args.get("next", "/"))
+        return render_template("name.html", next=access.safe_next(request.args.get("next")))
 
     @app.post("/naam")
     def set_name() -> BaseResponse | tuple[str, int]:
         name = " ".join(request.form.get("name", "").split())[:MAX_NAME_CHARS]
         if not name:
-            return render_template("name.html", next=request.form.get("next", "/"),
+            return render_template("name.html", next=access.safe_next(request.form.get("next")),
                                    error="Vul je naam of initialen in."), 400
         session["reviewer"] = name
-        target = request.form.get("next", "/")
         # Only local paths: never redirect to another site.
-        if not target.startswith("/") or target.startswith("//"):
-            target = "/"
-        return redirect(target)
+        return redirect(access.safe_next(request.form.get("next")))
 
     @app.post("/naam/wissen")
     def clear_name() -> BaseResponse:
@@ -314,8 +308,6 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     def decided(key: str, step: dict[str, Any] | None, message: str) -> BaseResponse:
         label = short_label(load_detail(db(), findings, key, case_filter()))
-        # Assignments and duplicate choices cannot be taken back here; `u` says so instead of
-        # silently undoing an older decision.
         step = step if step is not None else {"kind": "final"}
         step["item"] = key
         step["label"] = label
@@ -380,14 +372,14 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             if assign is None:
                 abort(503)
             target_case, _, index = _field("target").partition("|")
-            decisions.assign_page(db(), files, page_id, target_case, _int(index, -1), _int_field("version"),
-                                  _name(), assign)
+            step = decisions.assign_page(db(), files, page_id, target_case, _int(index, -1),
+                                         _int_field("version"), _name(), assign)
         except ConflictError as exc:
             return conflict_response(key, exc)
         except SoftaError as exc:
             return render_item(key, problem=f"Toewijzen lukte niet: {exc.message}. Controleer de gekozen pagina, "
                                            "of leg de pagina apart en scan het vel opnieuw."), 422
-        return decided(key, None, "Pagina toegewezen; de vakjes zijn gelezen.")
+        return decided(key, step, "Pagina toegewezen; de vakjes zijn gelezen.")
 
     @app.post("/beslis/dubbel")
     def decide_duplicate() -> BaseResponse | tuple[str, int] | str:
@@ -400,11 +392,11 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             abort(503)
 
         try:
-            decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
+            step = decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
                                         request.form.get("note", "").strip()[:MAX_NOTE_CHARS], apply or unavailable)
         except ConflictError as exc:
             return conflict_response(key, exc)
-        return decided(key, None, "Keuze opgeslagen.")
+        return decided(key, step, "Keuze opgeslagen.")
 
     @app.post("/beslis/waarschuwing")
     def decide_finding() -> BaseResponse | tuple[str, int] | str:
@@ -436,10 +428,6 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         step = undo_store.pop(sid())
         if step is None:
             flash("Er is niets om ongedaan te maken.")
-            return redirect(back())
-        if step["kind"] == "final":
-            flash(f"{step['label']}: toewijzen of een dubbele scan kiezen kan hier niet ongedaan worden gemaakt. "
-                  "Vraag de beheerder; druk nog eens op u voor de beslissing daarvoor.")
             return redirect(back())
         try:
             decisions.undo(db(), step, _name())

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from review.security import ANY_HOST, WILDCARD_HOSTS
+from review.access import LOOPBACK_NAMES, PORT_CONFIG, access_url, new_token, normalise_host_name
+from review.security import WILDCARD_HOSTS
 from softa.cli import db_option, reports_errors
 from softa.db import SCHEMA_VERSION, connect, resolve_db_path
 from softa.errors import DatabaseError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-LOCAL_NAMES = ("127.0.0.1", "localhost", "::1")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -57,13 +57,17 @@ def check_database(db_path: Path) -> None:
               help="Port to listen on (0: any free port).")
 @click.option("--allow-remote", is_flag=True,
               help="Allow --host to be reachable from other computers (the data is then visible on the network).")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A name or address other computers use to reach this one (repeatable); on 0.0.0.0 at least "
+                   "one is needed. Requests naming any other host are refused.")
 @reports_errors
-def review_command(db: Path | None, host: str, port: int, allow_remote: bool) -> None:
+def review_command(db: Path | None, host: str, port: int, allow_remote: bool, allow_hosts: tuple[str, ...]) -> None:
     """Serve the review screen where a person resolves every flagged uncertainty.
 
-    Open the printed address in a browser; the queue holds unidentified
-    pages, duplicate scans, rating rows, uncertain boxes, validation warnings
-    and free texts, worst first. Stop with Ctrl+C.
+    Open the printed address in a browser: it carries a secret access token
+    (?token=...), and the screen answers no one without it. The queue holds
+    unidentified pages, duplicate scans, rating rows, uncertain boxes,
+    validation warnings and free texts, worst first. Stop with Ctrl+C.
     """
     from werkzeug.serving import make_server
 
@@ -71,27 +75,33 @@ def review_command(db: Path | None, host: str, port: int, allow_remote: bool) ->
 
     db_path = resolve_db_path(db)
     check_database(db_path)
-    remote = host not in LOCAL_NAMES
-    if remote and not allow_remote:
-        raise click.UsageError(f"--host {host} would make the review screen reachable from other computers; "
-                               "use the default 127.0.0.1, or add --allow-remote if that is really meant")
-    # On every interface the browser's Host header is this computer's name or address, unknown here.
-    allowed = (ANY_HOST,) if host in WILDCARD_HOSTS else (host,)
-    app = create_app(db_path, allowed_hosts=allowed if remote else ())
+    remote = normalise_host_name(host) not in LOOPBACK_NAMES
+    if (remote or allow_hosts) and not allow_remote:
+        raise click.UsageError(f"--host {host} / --allow-host would make the review screen reachable from other "
+                               "computers; use the default 127.0.0.1, or add --allow-remote if that is really meant")
+    names = [normalise_host_name(h) for h in allow_hosts]
+    if remote and host not in WILDCARD_HOSTS:
+        names.insert(0, normalise_host_name(host))
+    if remote and not names:
+        raise click.UsageError(f"--host {host} listens on every network interface: name the host other computers "
+                               "use with --allow-host NAME (e.g. this computer's name or IP address)")
+    token = new_token()
+    app = create_app(db_path, allowed_hosts=tuple(names), token=token)
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:
         raise DatabaseError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
                             hint="choose another --port, or stop the other program using it") from exc
+    app.config[PORT_CONFIG] = server.server_port
     if remote:
         click.echo(f"WAARSCHUWING: het beoordelingsscherm is bereikbaar via {host}: iedereen op het netwerk "
-                   "kan de gegevens zien en wijzigen.", err=True)
-        if host in WILDCARD_HOSTS:
-            click.echo("Op een andere computer: gebruik de naam of het IP-adres van deze computer in plaats van "
-                       f"{host}.", err=True)
-    shown = f"[{host}]" if ":" in host else host
-    click.echo(f"Beoordelingsscherm: http://{shown}:{server.server_port}/  (database {db_path})")
-    click.echo("Open dit adres in je browser. Stoppen: Ctrl+C.")
+                   "met het adres hieronder kan de gegevens zien en wijzigen.", err=True)
+    shown = names[0] if remote else host
+    click.echo(f"Beoordelingsscherm: {access_url(shown, server.server_port, token)}")
+    click.echo(f"(database {db_path})")
+    if remote and len(names) > 1:
+        click.echo("Ook bereikbaar als: " + ", ".join(names[1:]) + " (zelfde poort en toegangscode).")
+    click.echo("Open dit adres in je browser; het bevat de toegangscode. Stoppen: Ctrl+C.")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -9,13 +9,16 @@ reviewer's session) that ``undo`` applies, itself audited.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from review import pages
 from softa.db import audit, now, transaction
 from softa.errors import ConflictError
+from softa.layout import parse_qr_payload
 
 UndoStep = dict[str, Any]
 AssignFn = Callable[[sqlite3.Connection, Path, int, str, int, str], Any]
@@ -27,7 +30,12 @@ STALE = ("Dit item is intussen gewijzigd (door een andere beoordelaar of een nie
 GONE = "Dit item bestaat niet (meer) in de database."
 
 
-def _stale(what: str) -> ConflictError:
+def _stale(what: str, other: str | None = None) -> ConflictError:
+    """The refusal of a decision on an item that changed since it was shown, naming who changed it."""
+    if other:
+        return ConflictError(f"{what}: {other} heeft hier intussen over beslist. Je beslissing is niet opgeslagen; "
+                             "bekijk de nieuwe stand en beslis opnieuw als dat nodig is.",
+                             hint="herlaad het item en beslis opnieuw")
     return ConflictError(f"{what}: {STALE}", hint="herlaad het item en beslis opnieuw")
 
 
@@ -121,7 +129,8 @@ def transcribe(conn: sqlite3.Connection, case_id: str, region_id: str, text: str
 
 
 def _open_page(conn: sqlite3.Connection, page_id: int, version: int) -> sqlite3.Row:
-    row = conn.execute("SELECT status, note, version, case_id FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
+    row = conn.execute("SELECT status, note, version, case_id, reason, qr FROM scanned_pages WHERE id = ?",
+                       (page_id,)).fetchone()
     if row is None:
         raise ConflictError(f"pagina {page_id}: {GONE}")
     if row["version"] != version or row["status"] != "unidentified":
@@ -142,41 +151,76 @@ def set_aside(conn: sqlite3.Connection, page_id: int, note: str, version: int, r
 
 
 def assign_page(conn: sqlite3.Connection, data_dir: Path, page_id: int, case_id: str, page_index: int,
-                version: int, reviewer: str, read_assigned_page: AssignFn) -> None:
-    """Say which layout page an unidentified page is; the scanner then reads its boxes."""
+                version: int, reviewer: str, read_assigned_page: AssignFn) -> UndoStep:
+    """Say which layout page an unidentified page is; the scanner then reads its boxes.
+
+    Refused when the page's own QR code names another page (or an unregistered
+    case), and when the target's printed boxes are not found on the page.
+    Returns an undo step holding every row the assignment changed.
+    """
     with transaction(conn):
-        _open_page(conn, page_id, version)
+        page = _open_page(conn, page_id, version)
         target = conn.execute("SELECT qr FROM layout_pages WHERE case_id = ? AND page_index = ?",
                               (case_id, page_index)).fetchone()
         if target is None:
             raise ConflictError(f"casus {case_id} heeft geen pagina {page_index}",
                                 hint="kies een pagina uit de lijst")
+        own = pages.check_target(conn, page_id, case_id, page_index)
+        ids = sorted({page_id, *(r["id"] for r in conn.execute(
+            "SELECT id FROM scanned_pages WHERE case_id = ? AND page_index = ?", (case_id, page_index)))})
+        before = pages.snapshot(conn, case_id, page_index, ids)
         last_audit = conn.execute("SELECT COALESCE(MAX(id), 0) FROM audit_log").fetchone()[0]
         read_assigned_page(conn, data_dir, page_id, case_id, page_index, reviewer)
+        share = pages.check_structure(conn, data_dir, page_id, case_id, page_index) if own is None else None
         after = conn.execute("SELECT status, version FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
         if after["status"] == "unidentified":
             conn.execute("UPDATE scanned_pages SET status = 'assigned' WHERE id = ?", (page_id,))
         if after["version"] == version:
             conn.execute("UPDATE scanned_pages SET version = version + 1 WHERE id = ?", (page_id,))
-        if conn.execute("SELECT COUNT(*) FROM audit_log WHERE id > ?", (last_audit,)).fetchone()[0]:
-            return
-        audit(conn, actor=reviewer, action="assign_page", case_id=case_id, target=f"page {page_id}",
-              old={"status": "unidentified"}, new={"case": case_id, "page_index": page_index, "qr": target["qr"]})
+        own_text = own.identity.label if own is not None else "onbekend (geen leesbare QR-code)"
+        identity = {"status": "unidentified", "reason": page["reason"], "page_qr": page["qr"],
+                    "page_identity": own_text}
+        chosen = {"case_id": case_id, "page_index": page_index, "qr": target["qr"],
+                  "target": label_of(conn, case_id, page_index)}
+        if share is not None:
+            chosen["structure_found"] = round(share, 2)
+        written = conn.execute("SELECT id FROM audit_log WHERE id > ? AND action = 'assign_page' ORDER BY id LIMIT 1",
+                               (last_audit,)).fetchone()
+        if written is not None:
+            # The scanner wrote the entry; it names the page's own identity as well as the target.
+            conn.execute("UPDATE audit_log SET old_value = ?, new_value = ? WHERE id = ?",
+                         (json.dumps(identity, ensure_ascii=False), json.dumps(chosen, ensure_ascii=False),
+                          written["id"]))
+        else:
+            audit(conn, actor=reviewer, action="assign_page", case_id=case_id, target=f"page {page_id}",
+                  old=identity, new=chosen)
+        step_after = pages.snapshot(conn, case_id, page_index, ids)
+    return {"kind": "snapshot", "case": case_id, "page_index": page_index, "label": f"pagina {page_id} toegewezen",
+            "before": before, "after": step_after, "item": f"page:{page_id}"}
+
+
+def label_of(conn: sqlite3.Connection, case_id: str, page_index: int) -> str:
+    """A layout page in words, for the audit (e.g. ``casus 2025-031 · Cliënt C1 · obs. 2 · pagina 1/2``)."""
+    row = conn.execute("SELECT qr FROM layout_pages WHERE case_id = ? AND page_index = ?",
+                       (case_id, page_index)).fetchone()
+    identity = parse_qr_payload(row["qr"]) if row is not None else None
+    return identity.label if identity is not None else f"casus {case_id} pagina {page_index}"
 
 
 def resolve_duplicate(conn: sqlite3.Connection, duplicate_id: int, chosen_page_id: int, version: int,
-                      reviewer: str, note: str, apply_page_reads: ApplyFn) -> None:
-    """Choose which of two scans of one layout page counts."""
+                      reviewer: str, note: str, apply_page_reads: ApplyFn) -> UndoStep:
+    """Choose which of two scans of one layout page counts (undoable while nothing changed since)."""
     with transaction(conn):
         row = conn.execute("SELECT * FROM duplicates WHERE id = ?", (duplicate_id,)).fetchone()
         if row is None:
             raise ConflictError(f"dubbele scan {duplicate_id}: {GONE}")
         if row["version"] != version or row["status"] != "open":
-            raise _stale(f"dubbele scan {duplicate_id}")
+            raise _stale(f"dubbele scan {duplicate_id}", row["reviewer"])
         kept, other = row["kept_page_id"], row["other_page_id"]
         if chosen_page_id not in (kept, other):
             raise ConflictError(f"pagina {chosen_page_id} hoort niet bij dubbele scan {duplicate_id}",
                                 hint="kies een van de twee getoonde scans")
+        before = pages.snapshot(conn, row["case_id"], row["page_index"], [kept, other])
         if chosen_page_id == other:
             apply_page_reads(conn, other)
             conn.execute("UPDATE scanned_pages SET status = 'identified', version = version + 1 WHERE id = ?", (other,))
@@ -187,6 +231,10 @@ def resolve_duplicate(conn: sqlite3.Connection, duplicate_id: int, chosen_page_i
         audit(conn, actor=reviewer, action="resolve_duplicate", case_id=row["case_id"],
               target=f"duplicate {duplicate_id}", old={"page_id": kept}, new={"page_id": chosen_page_id},
               note=note or None)
+        after = pages.snapshot(conn, row["case_id"], row["page_index"], [kept, other])
+    return {"kind": "snapshot", "case": row["case_id"], "page_index": row["page_index"],
+            "label": f"keuze dubbele scan {duplicate_id}", "before": before, "after": after,
+            "item": f"duplicate:{duplicate_id}"}
 
 
 def accept_finding(conn: sqlite3.Connection, case_id: str, finding_key: str, rule: str, note: str, reviewer: str,
@@ -252,6 +300,10 @@ def undo(conn: sqlite3.Connection, step: UndoStep, reviewer: str) -> None:
                          (status, note, page_id))
             audit(conn, actor=reviewer, action="undo", case_id=case_id, target=f"page {page_id}",
                   old={"status": row["status"]}, new={"status": status})
+        elif step["kind"] == "snapshot":
+            pages.restore(conn, step, case_id, step["page_index"])
+            audit(conn, actor=reviewer, action="undo", case_id=case_id, target=step["item"],
+                  old={"decision": step["label"]}, new={"restored": True})
         elif step["kind"] == "acceptance":
             gone = conn.execute("DELETE FROM finding_acceptances WHERE case_id = ? AND finding_key = ?",
                                 (case_id, step["key"])).rowcount

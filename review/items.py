@@ -10,6 +10,7 @@ from typing import Any
 
 from review import describe as d
 from review.decisions import rating_rows, rating_token
+from review.pages import own_identity
 from review.queue import FindingCache, split_key
 from softa.instrument import SPREEKTIJD_BALANS, TAALGEBRUIK, load_instrument
 from softa.manifest import Manifest, parse_manifest
@@ -209,6 +210,9 @@ class PageDetail:
     suggested_note: str = ""
     #: The scanner's reason code (``blank``, ``no_qr``, ...).
     reason_code: str | None = None
+    #: When the page's own QR code was read: what it says and what may be done (Dutch), else "".
+    own_message: str = ""
+    own_identity: str = ""
 
     @property
     def set_aside_likely(self) -> bool:
@@ -221,7 +225,13 @@ def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None)
                        "JOIN source_files sf ON sf.id = sp.source_id WHERE sp.id = ?", (page_id,)).fetchone()
     if row is None:
         return None
-    where, args = ("", ()) if not case_filter else (" WHERE lp.case_id = ?", (case_filter,))
+    own = own_identity(conn, row["qr"])
+    args: tuple[Any, ...]
+    if own is not None:
+        # A page whose QR code was read is offered its own page only (none when its case is not registered).
+        where, args = " WHERE lp.qr = ?", (row["qr"],)
+    else:
+        where, args = ("", ()) if not case_filter else (" WHERE lp.case_id = ?", (case_filter,))
     options = []
     for lp in conn.execute(
             "SELECT lp.case_id, lp.page_index, (SELECT COUNT(*) FROM scanned_pages sp WHERE sp.case_id = lp.case_id "
@@ -235,9 +245,12 @@ def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None)
     return PageDetail(page_id=page_id, status=row["status"], reason=d.reason_text(row["reason"]), source=source,
                       page_number=row["page_number"], version=row["version"], note=row["note"],
                       has_image=bool(row["image_path"]), options=tuple(options),
-                      suggested=next((o.value for o in options if not o.label.endswith(ALREADY_SCANNED)), None),
+                      suggested=(own.target if own is not None else
+                                 next((o.value for o in options if not o.label.endswith(ALREADY_SCANNED)), None)),
                       status_text=d.PAGE_STATUS.get(row["status"], row["status"]),
-                      suggested_note=d.SET_ASIDE_NOTES.get(row["reason"] or "", ""), reason_code=row["reason"])
+                      suggested_note=d.SET_ASIDE_NOTES.get(row["reason"] or "", ""), reason_code=row["reason"],
+                      own_message=own.message if own is not None else "",
+                      own_identity=own.identity.label if own is not None else "")
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def page_image_path(conn: sqlite3.Connection, data_dir: Path, page_id: int) -> P
     return path
 
 
-def _page_and_homography(conn: sqlite3.Connection, data_dir: Path, page_id: int) -> tuple[np.ndarray, np.ndarray]:
+def page_and_homography(conn: sqlite3.Connection, data_dir: Path, page_id: int) -> tuple[np.ndarray, np.ndarray]:
     row = conn.execute("SELECT homography_json FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
     if row is None or not row["homography_json"]:
         raise SnippetError(f"page {page_id} has no registration")
@@ -111,7 +111,7 @@ def encode(image: np.ndarray, fmt: str = ".png") -> bytes:
 def box_snippet(conn: sqlite3.Connection, data_dir: Path, page_id: int, rect: Rect,
                 highlight: Sequence[Rect] = ()) -> bytes:
     """PNG of one box with a margin showing its neighbours, the box itself framed."""
-    image, homography = _page_and_homography(conn, data_dir, page_id)
+    image, homography = page_and_homography(conn, data_dir, page_id)
     crop = _to_colour(crop_upright(image, homography, rect, px_per_pt=BOX_PX_PER_PT, margin_pt=BOX_MARGIN_PT))
     origin = (rect[0] - BOX_MARGIN_PT, rect[1] - BOX_MARGIN_PT)
     for target in highlight or (rect,):
@@ -129,7 +129,7 @@ def row_snippet(conn: sqlite3.Connection, data_dir: Path, page_id: int, rects: S
         raise SnippetError("row without boxes")
     x0, y0, x1, y1 = _union(rects)
     area = (min(x0, left_pt) if left_pt is not None else x0, y0, x1, y1)
-    image, homography = _page_and_homography(conn, data_dir, page_id)
+    image, homography = page_and_homography(conn, data_dir, page_id)
     crop = _to_colour(crop_upright(image, homography, area, px_per_pt=ROW_PX_PER_PT, margin_pt=ROW_MARGIN_PT))
     origin = (area[0] - ROW_MARGIN_PT, area[1] - ROW_MARGIN_PT)
     for target in highlight:
@@ -147,7 +147,7 @@ def region_snippet(conn: sqlite3.Connection, data_dir: Path, image_path: str | N
         raise SnippetError("region image not inside the data folder or missing")
     if page_id is None or rect is None:
         raise SnippetError("region has no image")
-    image, homography = _page_and_homography(conn, data_dir, page_id)
+    image, homography = page_and_homography(conn, data_dir, page_id)
     return encode(crop_upright(image, homography, rect, px_per_pt=ROW_PX_PER_PT, margin_pt=ROW_MARGIN_PT))
 
 
@@ -160,7 +160,7 @@ def page_preview(conn: sqlite3.Connection, data_dir: Path, page_id: int,
     """
     row = conn.execute("SELECT homography_json FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
     if page_size_pt is not None and row is not None and row["homography_json"]:
-        image, homography = _page_and_homography(conn, data_dir, page_id)
+        image, homography = page_and_homography(conn, data_dir, page_id)
         width_pt, height_pt = page_size_pt
         upright = crop_upright(image, homography, (0.0, 0.0, width_pt, height_pt),
                                px_per_pt=PAGE_MAX_WIDTH_PX / width_pt)

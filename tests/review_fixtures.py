@@ -357,14 +357,29 @@ def build_scanned_batch(root: Path, seed: int = 5) -> ScannedBatch:
                         unknown_form_index=PAGE_UNKNOWN, scan_output=result.output)
 
 
+#: The access token of the servers tests start (the real server makes a fresh one per run).
+SERVE_TOKEN = "test-access-token"
+
+
+def entry_url(base: str, path: str = "/") -> str:
+    """The address ``softa review`` would print for ``base``: with the access token."""
+    return f"{base}{path}?token={SERVE_TOKEN}"
+
+
 @contextmanager
-def serve(db: Path) -> Iterator[str]:
-    """The review app for ``db`` on 127.0.0.1 (any free port) in a thread; yields its base URL."""
+def serve(db: Path, **kwargs: Any) -> Iterator[str]:
+    """The review app for ``db`` on 127.0.0.1 (any free port) in a thread; yields its base URL.
+
+    Open ``entry_url(base)`` first: every request needs the access token or its session.
+    """
     from werkzeug.serving import make_server
 
+    from review.access import PORT_CONFIG
     from review.app import create_app
 
-    httpd = make_server("127.0.0.1", 0, create_app(db), threaded=True)
+    app = create_app(db, token=SERVE_TOKEN, **kwargs)
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config[PORT_CONFIG] = httpd.server_port
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from softa.db import connect, transaction
-from tests.review_fixtures import CASE, CHROMIUM, PAGE_C1, ScannedBatch, build_scanned_batch, chromium_browser, serve
+from tests.review_fixtures import CASE, CHROMIUM, PAGE_C1, ScannedBatch, build_scanned_batch, chromium_browser, entry_url, serve
 
 REVIEWER = "Lotte (test)"
 #: Enough steps for every item of the batch, with room for items that appear on the way.
@@ -85,7 +85,7 @@ def test_reviewer_clears_the_scanned_batch(scanned: ScannedBatch, server: str, b
     folder.mkdir(parents=True, exist_ok=True)
     taken: set[str] = set()
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(server + "/")
+    page.goto(entry_url(server))
     assert "/naam" in page.url
     page.fill("#name", REVIEWER)
     shoot(page, "name", taken, folder)

@@ -25,7 +25,7 @@ from click.testing import CliRunner
 
 from softa.cli import main as softa
 from softa.db import connect
-from tests.review_fixtures import CASE, CHROMIUM, ROOT, chromium_browser, serve
+from tests.review_fixtures import CASE, CHROMIUM, ROOT, chromium_browser, entry_url, serve
 
 REVIEWER = "Sanne (demo)"
 #: Far more steps than the demo's queue holds (about 30 items), so a stuck screen fails instead of looping.
@@ -97,7 +97,7 @@ def test_new_user_clears_the_demo_queue(demo: Path, truth: tuple[dict[str, int],
     corrected = ""
     with serve(db) as url:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.goto(url + "/")
+        page.goto(entry_url(url))
         page.fill("#name", REVIEWER)
         shoot("name")
         press(page, "Enter")

@@ -19,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from formgen import build_layout
+from review import access
 from review.app import create_app
 from review.queue import FindingCache, build_queue
 from softa.cli import main as softa
@@ -62,7 +63,14 @@ def app(batch: ReviewBatch) -> Flask:
     return create_app(batch.db, secret="test-secret", finding_source=finding_source(batch))
 
 
+def grant(client: FlaskClient) -> None:
+    """Give the client's session the access token, as opening the printed address does."""
+    with client.session_transaction() as session:
+        session[access.SESSION_KEY] = access.token_digest(client.application.config["SOFTA_ACCESS_TOKEN"])
+
+
 def login(client: FlaskClient, name: str = "Tester") -> None:
+    grant(client)
     with client.session_transaction() as session:
         session["csrf"] = TOKEN
         session["reviewer"] = name
@@ -407,9 +415,18 @@ def test_duplicate_resolved(batch: ReviewBatch, client: FlaskClient, choose_othe
         assert statuses == {batch.kept_page_id: "identified", batch.other_page_id: "duplicate"}
         assert from_other == 0
     assert audit_rows(batch)[-1]["action"] == "resolve_duplicate"
+    # The choice can be undone: the duplicate is open again, the pages and values as they were.
     undo = post(client, "/ongedaan", {})
-    assert undo.status_code == 302 and len(audit_rows(batch)) == 1
-    assert "kan hier niet ongedaan worden gemaakt" in client.get("/klaar").text  # said, not done
+    assert undo.status_code == 302 and [r["action"] for r in audit_rows(batch)] == ["resolve_duplicate", "undo"]
+    with db(batch) as conn:
+        dup = conn.execute("SELECT * FROM duplicates WHERE id = ?", (batch.duplicate_id,)).fetchone()
+        statuses = dict(conn.execute("SELECT id, status FROM scanned_pages WHERE id IN (?, ?)",
+                                     (batch.kept_page_id, batch.other_page_id)).fetchall())
+        assert conn.execute("SELECT COUNT(*) FROM box_values WHERE page_id = ?",
+                            (batch.other_page_id,)).fetchone()[0] == 0
+    assert dup["status"] == "open" and dup["chosen_page_id"] is None
+    assert statuses == {batch.kept_page_id: "identified", batch.other_page_id: "duplicate"}
+    assert f"duplicate:{batch.duplicate_id}" in queue_keys(batch)
 
 
 def test_finding_accepted_with_a_note(batch: ReviewBatch, client: FlaskClient) -> None:
@@ -499,6 +516,7 @@ def test_http_errors_are_explained_in_dutch(client: FlaskClient) -> None:
 
 def test_get_pages_need_a_name_and_name_is_asked_once(app: Flask) -> None:
     client = app.test_client()
+    grant(client)
     response = client.get("/")
     assert response.status_code == 302 and "/naam" in response.location
     form = client.get("/naam").text
@@ -512,6 +530,7 @@ def test_get_pages_need_a_name_and_name_is_asked_once(app: Flask) -> None:
 
 def test_decision_without_a_name_is_refused(batch: ReviewBatch, app: Flask) -> None:
     client = app.test_client()
+    grant(client)
     with client.session_transaction() as session:
         session["csrf"] = TOKEN
     response = post(client, "/beslis/vakje", box_form(batch, batch.flagged_ticks[0], "1"))
@@ -555,9 +574,9 @@ def test_get_cannot_change_state(batch: ReviewBatch, client: FlaskClient) -> Non
 
 def test_foreign_host_header_refused(client: FlaskClient) -> None:
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
-    # Another local name is served (the session cookie belongs to "localhost", so the name is asked again).
+    # Another local name is served, but the session cookie belongs to "localhost": the token is asked again.
     local = client.get("/", headers={"Host": "127.0.0.1:8765"})
-    assert local.status_code == 302 and "/naam" in local.location
+    assert local.status_code == 403 and "Toegangscode nodig" in local.text
 
 
 @pytest.mark.parametrize("path", ["../../../../../etc/passwd", "/etc/passwd", "../softa.sqlite", "pages"])
@@ -625,15 +644,26 @@ def test_cli_binds_locally_and_needs_a_flag_for_remote(batch: ReviewBatch, monke
     runner = CliRunner()
     result = runner.invoke(softa, ["review", "--db", str(batch.db)])
     assert result.exit_code == 0, result.output
-    assert "http://127.0.0.1:8765/" in result.output and started == [("127.0.0.1", 8765)]
+    token = apps[-1].config["SOFTA_ACCESS_TOKEN"]
+    assert f"http://127.0.0.1:8765/?token={token}" in result.output and started == [("127.0.0.1", 8765)]
+    assert len(token) >= 40 and token != create_app(batch.db).config["SOFTA_ACCESS_TOKEN"]
     refused = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "0.0.0.0"])
     assert refused.exit_code != 0 and "--allow-remote" in refused.output and len(started) == 1
-    remote = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "0.0.0.0", "--allow-remote"])
+    unnamed = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "0.0.0.0", "--allow-remote"])
+    assert unnamed.exit_code != 0 and "--allow-host" in unnamed.output and len(started) == 1
+    remote = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "0.0.0.0", "--allow-remote",
+                                   "--allow-host", "pc-lotte.local", "--allow-host", "192.168.1.20"])
     assert remote.exit_code == 0 and "WAARSCHUWING" in remote.output and started[-1] == ("0.0.0.0", 8765)
-    # On every interface, other computers reach it by this computer's name or address: those Host headers pass.
+    assert "http://pc-lotte.local:8765/?token=" in remote.output and "192.168.1.20" in remote.output
+    # Only the named hosts, on the server's own port, pass; any other name (DNS rebinding) is refused.
     wildcard = apps[-1].test_client()
-    assert wildcard.get("/", headers={"Host": "192.168.1.20:8765"}).status_code == 302
+    token = apps[-1].config["SOFTA_ACCESS_TOKEN"]
+    assert wildcard.get(f"/?token={token}", headers={"Host": "192.168.1.20:8765"}).status_code == 302
+    assert wildcard.get(f"/?token={token}", headers={"Host": "pc-lotte.local:8765"}).status_code == 302
+    assert wildcard.get(f"/?token={token}", headers={"Host": "pc-lotte.local:9999"}).status_code == 400
+    assert wildcard.get(f"/?token={token}", headers={"Host": "evil.example:8765"}).status_code == 400
     named = runner.invoke(softa, ["review", "--db", str(batch.db), "--host", "192.168.1.20", "--allow-remote"])
     assert named.exit_code == 0
-    assert apps[-1].test_client().get("/", headers={"Host": "192.168.1.20:8765"}).status_code == 302
-    assert apps[-1].test_client().get("/", headers={"Host": "evil.example"}).status_code == 400
+    token = apps[-1].config["SOFTA_ACCESS_TOKEN"]
+    assert apps[-1].test_client().get(f"/?token={token}", headers={"Host": "192.168.1.20:8765"}).status_code == 302
+    assert apps[-1].test_client().get(f"/?token={token}", headers={"Host": "evil.example"}).status_code == 400
