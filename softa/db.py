@@ -316,7 +316,7 @@ def load_case_manifest(conn: sqlite3.Connection, case_id: str) -> Manifest:
     if row is None:
         raise LayoutError(f"case {case_id} is not in the database",
                           hint=f"run `softa forms <manifest for {case_id}>` with the same --db first")
-    return parse_manifest(json.loads(row[0]), source=f"database case {case_id}")
+    return parse_manifest(json.loads(row[0]), source=f"database case {case_id}", check_roles=False)
 
 
 def load_case_layout(conn: sqlite3.Connection, case_id: str) -> CaseLayout:

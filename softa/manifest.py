@@ -92,8 +92,12 @@ def _fail(source: str, field: str, problem: str, fix: str) -> ManifestError:
     return ManifestError(f"{source}: field '{field}' {problem}", hint=fix)
 
 
-def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
-    """Check a decoded manifest and return it typed; raise ManifestError naming the field."""
+def parse_manifest(data: dict[str, Any], source: str = "manifest", *, check_roles: bool = True) -> Manifest:
+    """Check a decoded manifest and return it typed; raise ManifestError naming the field.
+
+    ``check_roles=False`` reads a manifest stored by an earlier version, registered before roles
+    were checked against the role vocabulary, so that its data stays readable.
+    """
     for field, example in FIELD_EXAMPLES.items():
         if field not in data:
             raise _fail(source, field, "is missing", f"add {example} (see samples/case_2024-017.toml)")
@@ -145,7 +149,7 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest") -> Manifest:
         if not isinstance(role, str) or not role.strip() or len(role) > MAX_ROLE_LENGTH:
             raise _fail(source, f"{where}.role", f"is {role!r}",
                         f'give a role, never a name, at most {MAX_ROLE_LENGTH} characters: "moeder", "zoon (14)"')
-        if not is_role(role):
+        if check_roles and not is_role(role):
             raise _fail(source, f"{where}.role", f"is {role.strip()!r}, which is not a role", ROLE_EXPLANATION)
         if any(p.code == code for p in participants):
             raise _fail(source, f"{where}.code", f"repeats {code}", "give every participant its own code")

