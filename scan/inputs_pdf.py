@@ -57,6 +57,9 @@ UPRIGHT_EPS_PT = 1e-3
 PAGE_EDGE_SLACK_PT = 1.0
 #: Image resolutions across and down differing by more than this share are non-square pixels (render).
 SQUARE_PIXEL_SHARE = 0.01
+#: pdfium sizes its bitmap with ceil(page size x scale); page sizes are float32, so a 240 px page can
+#: come out 241 px wide. The scale is made smaller by this share (0.05 px on a 600 dpi A4 page).
+RENDER_SIZE_SLACK = 1e-5
 #: Image colour spaces whose DCT data libjpeg decodes to the same picture pdfium shows.
 PLAIN_COLOUR_SPACES = ("/DeviceGray", "/DeviceRGB", "/CalGray", "/CalRGB")
 #: Image dictionary keys that change what the stored data looks like on the page.
@@ -187,7 +190,7 @@ class PdfPages:
         bitonal = bitonal and bool(dpis)
         dpi = min(MAX_RENDER_DPI, max(MIN_RENDER_DPI, max(dpis))) if dpis else RENDER_DPI
         dpi = round(dpi, 2)
-        scale = dpi / POINTS_PER_INCH
+        scale = dpi / POINTS_PER_INCH * (1 - RENDER_SIZE_SLACK)
         rotated = page.get_rotation() in (90, 270)
         size_w, size_h = (height_pt, width_pt) if rotated else (width_pt, height_pt)
         check_pixels(self.path, round(size_w * scale), round(size_h * scale), f"page {number}")
