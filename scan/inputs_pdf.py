@@ -67,6 +67,9 @@ DRAWING_KEYS = ("/SMask", "/Mask", "/Decode", "/ImageMask", "/ColorTransform", "
 #: pdfium colour spaces of colour images (the page is then rendered in colour).
 COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DEVICECMYK,
                  pdfium_c.FPDF_COLORSPACE_CALRGB, pdfium_c.FPDF_COLORSPACE_LAB}
+#: The JPEG end-of-image marker, looked for in the last bytes of the data (writers may pad after it).
+JPEG_END = b"\xff\xd9"
+JPEG_END_WINDOW = 64
 _DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
 
 
@@ -178,15 +181,18 @@ class PdfPages:
         dpis: list[float] = []
         colour = False
         bitonal = bool(images)
+        damage = []
         for image in images:
             share, dpi = _image_share_and_dpi(image, page_area)
             if share < RESOLUTION_SHARE:
                 continue
             dpis.append(dpi)
             metadata = image.get_metadata()
-            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24 or (
-                metadata.colorspace == pdfium_c.FPDF_COLORSPACE_ICCBASED and metadata.bits_per_pixel >= 24)
+            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24
             bitonal = bitonal and metadata.bits_per_pixel == 1
+            problem = _image_damage(image, metadata.bits_per_pixel)
+            if problem:
+                damage.append(problem)
         bitonal = bitonal and bool(dpis)
         dpi = min(MAX_RENDER_DPI, max(MIN_RENDER_DPI, max(dpis))) if dpis else RENDER_DPI
         dpi = round(dpi, 2)
@@ -202,8 +208,36 @@ class PdfPages:
             rgb_or_none = None
             gray = page.render(scale=scale, grayscale=True).to_numpy()
             gray = np.ascontiguousarray(gray[:, :, 0] if gray.ndim == 3 else gray)
+        damaged = f"{self.path}: page {number}: {'; '.join(damage)}" if damage else None
         return converted(gray, dpi, ".png" if bitonal else ".jpg", colour=rgb_or_none, bitonal=bitonal,
-                         vector_only=not images)
+                         vector_only=not images, damaged=damaged)
+
+
+def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
+    """Why an embedded image cannot be shown whole, or None.
+
+    pdfium draws what it can of a damaged image without a word (nothing, black, or the top part),
+    which would read as a blank or an empty form; its data is checked here instead.
+    """
+    filters = image.get_filters()
+    px_w, px_h = image.get_px_size()
+    if filters and filters[-1] == "DCTDecode":
+        data = bytes(image.get_data(decode_simple=True))
+        if jpeg_components(data) is None:
+            return "its JPEG image has no valid header (damaged)"
+        if JPEG_END not in data[-JPEG_END_WINDOW:]:
+            return "its JPEG image is cut off (the data ends early)"
+        return None
+    if not image.get_filters(skip_simple=True):  # Flate, LZW, run-length: all rows must be there
+        expected = math.ceil(px_w * bits_per_pixel / 8) * px_h
+        if bits_per_pixel > 0 and len(image.get_data(decode_simple=True)) < expected:
+            return "its image data ends early (rows are missing)"
+        return None
+    try:  # CCITT, JBIG2, JPX: decoding it is the only test
+        image.get_bitmap().close()
+    except pdfium.PdfiumError:
+        return f"its {'/'.join(filters)} image cannot be decoded"
+    return None
 
 
 def _invisible_text(obj: Any) -> bool:

@@ -209,3 +209,18 @@ def test_vector_drawing_beside_the_image_is_rendered_with_it(tmp_path: Path) -> 
     pdf_page.content += b"0 g 0 0 72 14.4 re f\n"  # a bar 100 x 20 px at the bottom left
     page = _load(tmp_path, [pdf_page])
     assert page.gray.shape == img.shape and float(page.gray[-18:-2, 2:98].mean()) < 40
+
+
+@pytest.mark.parametrize(("kind", "words"), [
+    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early")])
+def test_a_damaged_image_is_never_rendered_as_a_blank_page(tmp_path: Path, kind: str, words: str) -> None:
+    """pdfium silently draws nothing (white: 'blank'), black, or half an image: the page is damaged instead."""
+    img = _picture()
+    whole = jpeg_image(img) if kind.startswith("jpeg") else flate_gray(img)
+    data = {"jpeg without header": bytes(len(whole.data)), "jpeg cut off": whole.data[: len(whole.data) // 2],
+            "flate cut off": whole.data[: len(whole.data) // 3]}[kind]
+    for rotate in (0, 90):  # the fast path's page and a rendered one
+        page = _load(tmp_path, [full_page(img, DPI, Img(whole.entries, data), rotate=rotate)])
+        assert page.damaged is not None and words in page.damaged, (kind, rotate)
+        assert f"{tmp_path / 'scan.pdf'}: page 1" in page.damaged
+    assert _load(tmp_path, [full_page(img, DPI, whole, rotate=90)]).damaged is None
