@@ -33,6 +33,7 @@ PAGE_REASONS = {
     "unknown_case": "casus onbekend in de database (eerst `softa forms` draaien)",
     "blank": "lege pagina",
     "unreadable": "pagina onleesbaar",
+    "damaged": "beschadigde pagina: het bestand is (deels) niet te lezen; scan deze pagina opnieuw",
     "bad_qr": "QR-code is geen SOFTA-code",
     "registration": "registratietekens niet gevonden",
     "unknown_page": "casus bekend, maar deze pagina staat niet in de opmaak van de casus",

@@ -217,6 +217,8 @@ class PageDetail:
     @property
     def set_aside_likely(self) -> bool:
         """Blank pages, and pages when every form page already has a scan, are most likely no form."""
+        if self.reason_code == "damaged":  # a damaged page may well be a form page: never pushed aside
+            return False
         return self.reason_code in SET_ASIDE_REASONS or self.suggested is None
 
 

@@ -1,9 +1,12 @@
 """Scan inputs: find the files, recognise their type, and load one page at a time.
 
-PDF pages that are a single embedded image (what scanners write) give that
-image back as stored, without re-rendering; other PDF pages are rendered.
-TIFF (multi-page), PNG and JPEG are read frame by frame. Nothing holds more
-than one page in memory, so a 500-page PDF streams.
+PDF pages that are a single upright embedded JPEG (what scanners write) give
+that image back as stored, without re-rendering; other PDF pages are rendered
+as a viewer shows them (scan.inputs_pdf). TIFF (multi-page), PNG and JPEG are
+read frame by frame; every mode Pillow opens (1-bit, 8/16-bit grey, RGB, CMYK,
+palette) becomes 8-bit grey without clipping, at its true resolution, with
+square pixels. Nothing holds more than one page in memory, so a 500-page PDF
+streams.
 """
 
 from __future__ import annotations
@@ -11,37 +14,42 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
 from PIL import Image
 
+from scan.inputs_pdf import FULL_PAGE_SHARE, RENDER_DPI, PdfPages
+from scan.page_image import (
+    COLOUR_AS_STORED,
+    GRAY_AS_STORED,
+    JPEG_QUALITY,
+    MAX_PAGE_PIXELS,
+    PageImage,
+    check_pixels,
+    colour_or_none,
+    converted,
+    decode_jpeg,
+    decoder_messages,
+    gray_of,
+    jpeg_components,
+    square_pixels,
+    stored_as_is,
+)
 from softa.errors import InputFileError
-from softa.layout import POINTS_PER_INCH
 
-#: Largest page image accepted: an A4 page at 600 dpi is ~35 Mpx; anything far
-#: beyond is a decompression bomb or not a form page.
-MAX_PAGE_PIXELS = 120_000_000
-#: Vector PDF pages (printed forms saved as PDF, foreign pages) are rendered at
-#: the resolution the office scanner uses.
-RENDER_DPI = 200.0
-#: An embedded image covering at least this share of the page is "the scan".
-FULL_PAGE_SHARE = 0.85
-JPEG_QUALITY = 90
+__all__ = ["FULL_PAGE_SHARE", "JPEG_QUALITY", "MAX_PAGE_PIXELS", "RENDER_DPI", "PageImage", "SourceReader",
+           "decode_stored", "discover", "iter_pages", "passed_over", "sha256_file", "sniff"]
+
 #: PDF documents are reopened after this many pages (PDFium's image cache grows
 #: with every page read; ~0.5 MB a page at 200 dpi).
 PDF_REOPEN_PAGES = 32
-
-#: Pixels exactly as stored: EXIF rotation is ignored so that the homography
-#: maps layout points to the stored file's own pixel grid (what review shows).
-GRAY_AS_STORED = cv2.IMREAD_GRAYSCALE | cv2.IMREAD_IGNORE_ORIENTATION
 
 #: Pillow refuses larger images itself (instead of warning) above twice this.
 Image.MAX_IMAGE_PIXELS = MAX_PAGE_PIXELS
@@ -58,25 +66,22 @@ _MAGIC = ((b"%PDF", MEDIA_PDF), (b"II*\x00", MEDIA_TIFF), (b"MM\x00*", MEDIA_TIF
           (b"\x89PNG\r\n\x1a\n", MEDIA_PNG), (b"\xff\xd8\xff", MEDIA_JPEG))
 #: A PDF header may follow some junk bytes; readers accept it within the first KiB.
 PDF_HEADER_WINDOW = 1024
-
-
-@dataclass(frozen=True)
-class PageImage:
-    """One page as an 8-bit grayscale array plus the bytes stored for it."""
-
-    gray: np.ndarray
-    dpi: float | None
-    stored_bytes: bytes
-    stored_ext: str
-    image_sha256: str
-    #: Drawn, not scanned: a PDF page with vector content only (no image at all), such as
-    #: the form PDF `softa forms` wrote. Its boxes would read as empty, so it is never taken as a scan.
-    vector_only: bool = False
-    #: The page in colour (H x W x 3, RGB, uint8, same size as ``gray``) when the source was in
-    #: colour; None for grey and 1-bit sources. OMR uses it to tell highlighter and stains from ink.
-    colour: np.ndarray | None = None
-    #: The source held only black and white pixels (1-bit scan, fax): faint pencil may be lost.
-    bitonal: bool = False
+#: PNG header: colour type 0 is grey, 2 is RGB (at 8 bits a sample OpenCV decodes them exactly).
+PNG_GREY, PNG_RGB, PNG_PLAIN_DEPTH = 0, 2, 8
+#: TIFF tags read here.
+TAG_BITS, TAG_PHOTOMETRIC, TAG_ORIENTATION, TAG_X_RES, TAG_Y_RES, TAG_RES_UNIT = 258, 262, 274, 282, 283, 296
+PHOTOMETRIC_MIN_IS_WHITE = 0
+RES_UNIT_NONE = 1
+#: Bits of a wide grey sample when the file does not say (16-bit PNG).
+WIDE_BITS = 16
+#: TIFF Orientation tag values 2-8 and the turn or flip that makes the page upright (as viewers show it).
+ORIENTATION_FIX = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180,
+                   4: Image.Transpose.FLIP_TOP_BOTTOM, 5: Image.Transpose.TRANSPOSE,
+                   6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE, 8: Image.Transpose.ROTATE_90}
+#: Pillow modes of colour pictures (converted to RGB; grey pictures in them are recognised and kept grey).
+COLOUR_MODES = {"RGB", "RGBA", "RGBX", "RGBa", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA"}
+#: Resolution below this is no resolution (a placeholder value of 1 written by some software).
+MIN_REAL_DPI = 1.0
 
 
 def sha256_file(path: Path) -> str:
@@ -138,40 +143,6 @@ def sniff(path: Path) -> str | None:
     return None
 
 
-def _encode(gray: np.ndarray, ext: str) -> bytes:
-    params = [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY] if ext == ".jpg" else []
-    ok, buf = cv2.imencode(ext, gray, params)
-    if not ok:
-        raise ValueError(f"cannot encode page as {ext}")
-    return buf.tobytes()
-
-
-def _page_image(gray: np.ndarray, dpi: float | None, stored: bytes | None, ext: str, *,
-                vector_only: bool = False) -> PageImage:
-    if stored is None:
-        stored = _encode(gray, ext)
-    return PageImage(gray=np.ascontiguousarray(gray), dpi=dpi, stored_bytes=stored, stored_ext=ext,
-                     image_sha256=hashlib.sha256(stored).hexdigest(), vector_only=vector_only)
-
-
-def _to_gray(array: np.ndarray) -> np.ndarray:
-    if array.ndim == 2:
-        return array
-    if array.shape[2] == 1:
-        return array[:, :, 0]
-    if array.shape[2] == 4:
-        return cv2.cvtColor(array, cv2.COLOR_BGRA2GRAY)
-    return cv2.cvtColor(array, cv2.COLOR_BGR2GRAY)
-
-
-def _check_pixels(path: Path, width: int, height: int, where: str) -> None:
-    if width * height > MAX_PAGE_PIXELS or width <= 0 or height <= 0:
-        raise InputFileError(
-            f"{path}: {where} is {width}x{height} pixels, more than the {MAX_PAGE_PIXELS // 1_000_000} Mpx "
-            "a scanned page can have (refused, a possible decompression bomb)",
-            hint="scan the forms at 150-300 dpi, or remove this file from the batch")
-
-
 class SourceReader:
     """Open one input file; ``page_count`` pages, loaded one at a time by ``load(n)`` (1-based)."""
 
@@ -184,6 +155,7 @@ class SourceReader:
                                  hint="give scanned pages as PDF, TIFF, PNG or JPEG; remove this file from the batch")
         self.media_type = media
         self._pdf: pdfium.PdfDocument | None = None
+        self._pdf_pages = PdfPages(path)
         self._frames: int = 0
         #: A multi-frame image (TIFF) stays open: reopening it for every page walks all earlier frames again.
         self._image: Image.Image | None = None
@@ -214,7 +186,7 @@ class SourceReader:
         try:
             with warnings.catch_warnings(), Image.open(self.path) as img:
                 warnings.simplefilter("ignore")  # a damaged file's warnings: the error below says it all
-                _check_pixels(self.path, img.width, img.height, "the image")
+                check_pixels(self.path, img.width, img.height, "the image")
                 self._frames = getattr(img, "n_frames", 1)
         except InputFileError:
             raise
@@ -233,6 +205,7 @@ class SourceReader:
         if self._pdf is not None:
             self._pdf.close()
             self._pdf = None
+        self._pdf_pages.close()
 
     def __enter__(self) -> SourceReader:
         return self
@@ -261,67 +234,131 @@ class SourceReader:
             self._pdf = pdfium.PdfDocument(str(self.path))
         page = self._pdf[page_number - 1]
         try:
-            width_pt, height_pt = page.get_size()
-            scan = self._embedded_scan(page, width_pt * height_pt)
-            if scan is not None:
-                return scan
-            scale = RENDER_DPI / POINTS_PER_INCH
-            _check_pixels(self.path, round(width_pt * scale), round(height_pt * scale), f"page {page_number}")
-            vector_only = not any(o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE for o in page.get_objects())
-            bitmap = page.render(scale=scale, grayscale=True)
-            gray = _to_gray(bitmap.to_numpy()).copy()
-            return _page_image(gray, RENDER_DPI, None, ".jpg", vector_only=vector_only)
+            return self._pdf_pages.load(page, page_number)
         finally:
             page.close()
 
-    def _embedded_scan(self, page: Any, page_area_pt: float) -> PageImage | None:
-        """The page's single full-page image, taken out as stored when it is a JPEG."""
-        objects = list(page.get_objects(max_depth=1))
-        images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
-        # One image, perhaps under an invisible OCR text layer ("searchable PDF"); no vector drawing.
-        others = [o for o in objects if o.type not in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_TEXT)]
-        if len(images) != 1 or others:
-            return None
-        image = images[0]
-        left, bottom, right, top = image.get_bounds()
-        if (right - left) * (top - bottom) < FULL_PAGE_SHARE * page_area_pt:
-            return None
-        px_w, px_h = image.get_px_size()
-        _check_pixels(self.path, px_w, px_h, "an embedded page image")
-        span_pt = max(right - left, top - bottom)
-        dpi = max(px_w, px_h) / (span_pt / POINTS_PER_INCH) if span_pt > 0 else None
-        if image.get_filters() == ["DCTDecode"]:
-            raw = bytes(image.get_data(decode_simple=False))
-            gray = cv2.imdecode(np.frombuffer(raw, np.uint8), GRAY_AS_STORED)
-            if gray is not None:
-                return _page_image(gray, dpi, raw, ".jpg")
-        bitmap = image.get_bitmap()
-        gray = _to_gray(bitmap.to_numpy()).copy()
-        return _page_image(gray, dpi, None, ".png")
-
     def _load_image_frame(self, page_number: int) -> PageImage:
-        raw = self.path.read_bytes() if self._frames == 1 and self.media_type in (MEDIA_PNG, MEDIA_JPEG) else None
-        if raw is not None:
-            gray = cv2.imdecode(np.frombuffer(raw, np.uint8), GRAY_AS_STORED)
-            if gray is not None:
-                dpi = _image_dpi(self.path)
-                return _page_image(gray, dpi, raw, ".jpg" if self.media_type == MEDIA_JPEG else ".png")
+        where = f"{self.path}: page {page_number}"
+        if self._frames == 1 and self.media_type in (MEDIA_PNG, MEDIA_JPEG):
+            page = self._as_stored(self.path.read_bytes(), where)
+            if page is not None:
+                return page
         if self._image is None:
             self._image = Image.open(self.path)
         frame = self._image
-        frame.seek(page_number - 1)
-        _check_pixels(self.path, frame.width, frame.height, f"frame {page_number}")
-        dpi_info = frame.info.get("dpi")
-        gray = np.asarray(frame.convert("L")).copy()
-        dpi = float(dpi_info[0]) if dpi_info and dpi_info[0] and float(dpi_info[0]) > 1 else None
-        return _page_image(gray, dpi, None, ".png")
+        with decoder_messages() as said, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame.seek(page_number - 1)
+            check_pixels(self.path, frame.width, frame.height, f"frame {page_number}")
+            frame.load()
+        notes = said + [str(w.message) for w in caught]
+        if notes:
+            print(f"{where}: {' '.join(' '.join(notes).split())}", file=sys.stderr)
+        return frame_page(frame)
+
+    def _as_stored(self, raw: bytes, where: str) -> PageImage | None:
+        """A single-image PNG or JPEG whose file bytes can be kept as they are (8-bit grey or RGB, square pixels)."""
+        dpi = _image_dpi(raw)
+        if dpi is not None and dpi[0] != dpi[1]:
+            return None
+        page_dpi = dpi[0] if dpi else None
+        if self.media_type == MEDIA_JPEG:
+            components = jpeg_components(raw)
+            if components not in (1, 3):
+                return None  # CMYK: Pillow knows Adobe's inverted CMYK
+            gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
+            if gray is None:
+                return None  # Pillow then says why
+            return stored_as_is(gray, page_dpi, raw, ".jpg", colour=colour, damaged=damage)
+        depth, colour_type = (raw[24], raw[25]) if len(raw) > 25 else (0, -1)
+        if depth != PNG_PLAIN_DEPTH or colour_type not in (PNG_GREY, PNG_RGB):
+            return None  # palette, alpha, 1 or 16 bits: Pillow converts
+        with decoder_messages() as said:
+            decoded = cv2.imdecode(np.frombuffer(raw, np.uint8),
+                                   GRAY_AS_STORED if colour_type == PNG_GREY else COLOUR_AS_STORED)
+        if said:
+            print(f"{where}: {' '.join(' '.join(said).split())}", file=sys.stderr)
+        if decoded is None:
+            return None
+        if decoded.ndim == 2:
+            return stored_as_is(decoded, page_dpi, raw, ".png")
+        rgb = cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB)
+        return stored_as_is(gray_of(rgb), page_dpi, raw, ".png", colour=colour_or_none(rgb))
 
 
-def _image_dpi(path: Path) -> float | None:
-    with Image.open(path) as img:
+def frame_page(frame: Image.Image) -> PageImage:
+    """One decoded Pillow frame as an upright 8-bit grey page with square pixels at its true resolution."""
+    tags = getattr(frame, "tag_v2", {})
+    fix = ORIENTATION_FIX.get(int(tags.get(TAG_ORIENTATION, 1) or 1))
+    dpi = _frame_dpi(frame)
+    image = frame if fix is None else frame.transpose(fix)
+    if fix in (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE, Image.Transpose.ROTATE_90,
+               Image.Transpose.ROTATE_270) and dpi is not None:
+        dpi = (dpi[1], dpi[0], dpi[2])
+    gray, colour, bitonal = _pixels(image, tags)
+    page_dpi: float | None = None
+    if dpi is not None:
+        gray, colour, square_dpi = square_pixels(gray, colour, dpi[0], dpi[1])
+        page_dpi = square_dpi if dpi[2] else None  # else only an aspect ratio was given (unit "none")
+    return converted(gray, page_dpi, ".png", colour=colour, bitonal=bitonal)
+
+
+def _pixels(image: Image.Image, tags: Any) -> tuple[np.ndarray, np.ndarray | None, bool]:
+    """(8-bit grey, RGB or None, bitonal) of a frame in any mode, scaled by its real sample range."""
+    mode = image.mode
+    if mode == "1":
+        return np.asarray(image.convert("L")).copy(), None, True
+    if mode == "L":
+        return np.asarray(image).copy(), None, False
+    if mode.startswith(("I;16", "I", "F")):
+        return _wide_gray(image, tags), None, False
+    if "A" in image.getbands() or (mode == "P" and "transparency" in image.info):
+        white = Image.new("RGBA", image.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, image.convert("RGBA"))
+    rgb = np.asarray(image.convert("RGB")).copy()
+    colour = colour_or_none(rgb) if mode in COLOUR_MODES or mode.startswith("RGB") else None
+    return gray_of(rgb), colour, False
+
+
+def _wide_gray(image: Image.Image, tags: Any) -> np.ndarray:
+    """16-bit (or 32-bit, float) grey to 8 bits: scaled from the full sample range, never clipped."""
+    values = np.asarray(image)
+    if values.dtype.kind == "f":
+        finite = values[np.isfinite(values)]
+        top = 1.0 if finite.size == 0 or float(finite.max()) <= 1.0 else float(finite.max())
+        scaled = np.clip(np.nan_to_num(values.astype(np.float32)) / top, 0.0, 1.0)
+    else:
+        bits = tags.get(TAG_BITS)
+        if bits:
+            depth = int(bits[0] if isinstance(bits, tuple) else bits)
+        else:  # no TIFF tag (a 16-bit PNG): 16 bits unless the values say more
+            depth = WIDE_BITS if image.mode.startswith("I;16") or int(values.max(initial=0)) < 1 << WIDE_BITS else 32
+        top = float((1 << depth) - 1)
+        scaled = np.clip(values.astype(np.float32) / top, 0.0, 1.0)
+    if int(tags.get(TAG_PHOTOMETRIC, 1)) == PHOTOMETRIC_MIN_IS_WHITE:
+        scaled = 1.0 - scaled
+    return np.rint(scaled * 255.0).astype(np.uint8)
+
+
+def _frame_dpi(frame: Image.Image) -> tuple[float, float, bool] | None:
+    """(across, down, in dpi) resolution of a frame; not in dpi when only an aspect ratio is known; None if unset."""
+    info = frame.info.get("dpi")
+    if info and len(info) == 2 and float(info[0]) > MIN_REAL_DPI and float(info[1]) > MIN_REAL_DPI:
+        return float(info[0]), float(info[1]), True
+    tags = getattr(frame, "tag_v2", {})
+    x, y = tags.get(TAG_X_RES), tags.get(TAG_Y_RES)
+    if x and y and int(tags.get(TAG_RES_UNIT, 2)) == RES_UNIT_NONE and float(x) > 0 and float(y) > 0:
+        low = min(float(x), float(y))  # an aspect ratio: the smaller side becomes 1
+        return float(x) / low, float(y) / low, False
+    return None
+
+
+def _image_dpi(raw: bytes) -> tuple[float, float] | None:
+    with Image.open(io.BytesIO(raw)) as img:
         info = img.info.get("dpi")
-    if info and info[0] and float(info[0]) > 1:
-        return float(info[0])
+    if info and len(info) == 2 and float(info[0]) > MIN_REAL_DPI and float(info[1]) > MIN_REAL_DPI:
+        return round(float(info[0]), 2), round(float(info[1]), 2)
     return None
 
 

@@ -203,8 +203,12 @@ def read_page(task: tuple[str, int, str]) -> PageResult:
     path, number, source_sha = task
     try:
         image = _reader(Path(path)).load(number)
-    except InputFileError as exc:
-        return PageResult(page_number=number, status="unidentified", reason="unreadable", error=exc.message)
+    except InputFileError as exc:  # nothing decodable: a row for a person all the same, never "blank"
+        return PageResult(page_number=number, status="unidentified", reason="damaged", error=exc.message)
+    if image.damaged:  # decoded in part: kept for a person to see, never read (parts may be garbage)
+        return _write_files(PageResult(page_number=number, status="unidentified", reason="damaged",
+                                       error=image.damaged, image=image.stored_bytes, image_ext=image.stored_ext,
+                                       image_sha256=image.image_sha256, dpi=image.dpi), source_sha)
     try:
         result = identify_and_read(image, number, _KNOWN, _KNOWN_CASES)
     except Exception as exc:  # one odd page must not stop the batch: it is kept, with the error

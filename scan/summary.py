@@ -14,6 +14,7 @@ REASON_TEXT = {
     "unknown_case": "case not in the database",
     "unknown_page": "page not in the case's layout",
     "unreadable": "image unreadable",
+    "damaged": "page damaged (its image cannot be decoded)",
     "printed_form": "a page of the form PDF itself (drawn by `softa forms`, not a scan of paper)",
     "misregistered": "registration marks not found or off: all boxes flagged",
     "duplicate": "second scan of a page already stored",

@@ -187,7 +187,7 @@ def _registered_db(tmp_path: Path, pack) -> Path:  # type: ignore[no-untyped-def
     return db
 
 
-def test_truncated_jpeg_is_kept_as_an_unreadable_page_and_the_batch_goes_on(tmp_path: Path, pack) -> None:  # type: ignore[no-untyped-def]
+def test_truncated_jpeg_is_kept_as_a_damaged_page_and_the_batch_goes_on(tmp_path: Path, pack) -> None:  # type: ignore[no-untyped-def]
     import cv2
 
     from scan.batch import run_scan
@@ -209,7 +209,7 @@ def test_truncated_jpeg_is_kept_as_an_unreadable_page_and_the_batch_goes_on(tmp_
                         " ON sf.id = sp.source_id ORDER BY sf.path").fetchall()
     conn.close()
     assert [(Path(r[0]).name, r[1], r[2]) for r in rows] == [
-        ("afgebroken.jpg", "unidentified", "unreadable"), ("goed.pdf", "identified", None)]
+        ("afgebroken.jpg", "unidentified", "damaged"), ("goed.pdf", "identified", None)]
 
 
 def test_form_pdf_itself_is_not_taken_as_a_scan(tmp_path: Path, pack) -> None:  # type: ignore[no-untyped-def]

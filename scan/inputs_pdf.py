@@ -1,0 +1,284 @@
+"""PDF pages as page images: the scanner's JPEG as stored when that is the page, else pdfium's rendering.
+
+A page's embedded image is taken out as stored only when it alone is the page,
+upright: one DCT (JPEG) image, placed with an upright matrix (no flip, no
+rotation, no shear) covering the page, on a page without /Rotate, annotations
+or a clip, with no mask, soft mask, decode array or colour transform, and
+nothing else drawn (an invisible OCR text layer is allowed). That is what
+office scanners write, and it stays fast: the bytes are kept as they are.
+
+Everything else (several images, a compact "MRC" page of image plus mask,
+an image placed flipped or turned by its matrix, /Rotate, JBIG2, CCITT, JPX,
+CMYK, vector drawing) is rendered by pdfium as a viewer shows it, at the
+resolution of the page's own images (the scanner's real resolution).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import math
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from scan.page_image import (
+    PageImage,
+    check_pixels,
+    colour_or_none,
+    converted,
+    decode_jpeg,
+    gray_of,
+    jpeg_components,
+    stored_as_is,
+)
+from softa.layout import POINTS_PER_INCH
+
+#: Vector PDF pages (printed forms saved as PDF, foreign pages) are rendered at
+#: the resolution the office scanner uses.
+RENDER_DPI = 200.0
+#: Pages of scanned images are rendered at their images' own resolution, within these bounds
+#: (below 100 dpi a 4 mm box is under 16 px; above 600 dpi nothing is gained for OMR).
+MIN_RENDER_DPI = 100.0
+MAX_RENDER_DPI = 600.0
+#: An embedded image covering at least this share of the page is "the scan".
+FULL_PAGE_SHARE = 0.85
+#: An image covering at least this share of the page sets the rendering resolution (a logo does not).
+RESOLUTION_SHARE = 0.1
+#: Matrix terms below this many points count as zero: the image is placed upright (no turn, no shear).
+UPRIGHT_EPS_PT = 1e-3
+#: An image may stick out of the page box by this many points (rounding in the scanner's numbers).
+PAGE_EDGE_SLACK_PT = 1.0
+#: Image resolutions across and down differing by more than this share are non-square pixels (render).
+SQUARE_PIXEL_SHARE = 0.01
+#: pdfium sizes its bitmap with ceil(page size x scale); page sizes are float32, so a 240 px page can
+#: come out 241 px wide. The scale is made smaller by this share (0.05 px on a 600 dpi A4 page).
+RENDER_SIZE_SLACK = 1e-5
+#: Image colour spaces whose DCT data libjpeg decodes to the same picture pdfium shows.
+PLAIN_COLOUR_SPACES = ("/DeviceGray", "/DeviceRGB", "/CalGray", "/CalRGB")
+#: Image dictionary keys that change what the stored data looks like on the page.
+DRAWING_KEYS = ("/SMask", "/Mask", "/Decode", "/ImageMask", "/ColorTransform", "/SMaskInData", "/Alternates")
+#: pdfium colour spaces of colour images (the page is then rendered in colour).
+COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DEVICECMYK,
+                 pdfium_c.FPDF_COLORSPACE_CALRGB, pdfium_c.FPDF_COLORSPACE_LAB}
+#: The JPEG end-of-image marker, looked for in the last bytes of the data (writers may pad after it).
+JPEG_END = b"\xff\xd9"
+JPEG_END_WINDOW = 64
+_DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
+
+
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs every oddity of a scanner's PDF as a warning; the check below only needs yes or no."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+class PdfPages:
+    """Page images of one PDF document (the caller owns the pdfium document)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: IO[bytes] | None = None
+        self._pypdf: Any = None
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self._pypdf = None
+
+    def load(self, page: pdfium.PdfPage, number: int) -> PageImage:
+        """Page ``number`` (1-based) of the open document as a page image."""
+        width_pt, height_pt = page.get_size()
+        objects = list(page.get_objects(max_depth=1))
+        scan = self._as_stored(page, number, objects, width_pt * height_pt)
+        if scan is not None:
+            return scan
+        return self._render(page, number, width_pt, height_pt)
+
+    # --- the fast path: the scanner's JPEG as stored ---------------------------------
+
+    def _as_stored(self, page: pdfium.PdfPage, number: int, objects: list[Any], page_area: float) -> PageImage | None:
+        images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
+        if len(images) != 1 or page.get_rotation() != 0 or pdfium_c.FPDFPage_GetAnnotCount(page) > 0:
+            return None
+        if any(o.type != pdfium_c.FPDF_PAGEOBJ_IMAGE and not _invisible_text(o) for o in objects):
+            return None
+        image = images[0]
+        a, b, c, d, e, f = image.get_matrix().get()
+        if abs(b) > UPRIGHT_EPS_PT or abs(c) > UPRIGHT_EPS_PT or a <= 0 or d <= 0:
+            return None  # flipped, turned or sheared by its matrix: pdfium shows it as the page shows it
+        left, bottom, right, top = page.get_cropbox()
+        slack = PAGE_EDGE_SLACK_PT
+        if not _clip_keeps(image, (e + slack, f + slack, e + a - slack, f + d - slack)):
+            return None
+        if e < left - slack or f < bottom - slack or e + a > right + slack or f + d > top + slack:
+            return None  # partly outside the page: only the visible part is the page
+        if a * d < FULL_PAGE_SHARE * page_area or image.get_filters() != ["DCTDecode"]:
+            return None
+        px_w, px_h = image.get_px_size()
+        check_pixels(self.path, px_w, px_h, f"page {number}'s image")
+        dpi_x, dpi_y = px_w / (a / POINTS_PER_INCH), px_h / (d / POINTS_PER_INCH)
+        if abs(dpi_x - dpi_y) > SQUARE_PIXEL_SHARE * max(dpi_x, dpi_y):
+            return None
+        raw = bytes(image.get_data(decode_simple=False))
+        components = jpeg_components(raw)
+        if components not in (1, 3) or not self._plain_image(number - 1, px_w, px_h):
+            return None
+        where = f"{self.path}: page {number}"
+        gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
+        if gray is None or gray.shape != (px_h, px_w):
+            return None  # pdfium may still make something of it
+        return stored_as_is(gray, round(max(dpi_x, dpi_y), 2), raw, ".jpg", colour=colour, damaged=damage)
+
+    def _plain_image(self, index: int, px_w: int, px_h: int) -> bool:
+        """Whether the image the page draws is a plain JPEG (no mask, decode array, odd colour space).
+
+        pdfium does not expose the image dictionary, so pypdf reads it; any doubt means "render".
+        """
+        try:
+            with _quiet_pypdf():
+                if self._pypdf is None:
+                    import pypdf
+
+                    self._fh = self.path.open("rb")
+                    self._pypdf = pypdf.PdfReader(self._fh, strict=False)
+                page = self._pypdf.pages[index]
+                contents = page.get_contents()
+                names = set(_DO.findall(contents.get_data() if contents is not None else b""))
+                if len(names) != 1:
+                    return False
+                xobject = page["/Resources"]["/XObject"]["/" + names.pop().decode("latin-1")].get_object()
+                if xobject.get("/Subtype") != "/Image" or any(key in xobject for key in DRAWING_KEYS):
+                    return False
+                if (xobject.get("/Width"), xobject.get("/Height")) != (px_w, px_h):
+                    return False
+                space = xobject.get("/ColorSpace")
+                space = space.get_object() if space is not None else None
+                if isinstance(space, list) and len(space) == 2 and space[0] == "/ICCBased":
+                    return int(space[1].get_object().get("/N", 0)) in (1, 3)
+                return space in PLAIN_COLOUR_SPACES
+        except Exception:  # a PDF pypdf cannot follow is rendered, as pdfium shows it
+            return False
+
+    # --- everything else: rendered as a viewer shows it ------------------------------
+
+    def _render(self, page: pdfium.PdfPage, number: int, width_pt: float, height_pt: float) -> PageImage:
+        images = [o for o in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
+        page_area = width_pt * height_pt
+        dpis: list[float] = []
+        colour = False
+        bitonal = bool(images)
+        damage = []
+        for image in images:
+            share, dpi = _image_share_and_dpi(image, page_area)
+            if share < RESOLUTION_SHARE:
+                continue
+            dpis.append(dpi)
+            metadata = image.get_metadata()
+            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24
+            bitonal = bitonal and metadata.bits_per_pixel == 1
+            problem = _image_damage(image, metadata.bits_per_pixel)
+            if problem:
+                damage.append(problem)
+        bitonal = bitonal and bool(dpis)
+        dpi = min(MAX_RENDER_DPI, max(MIN_RENDER_DPI, max(dpis))) if dpis else RENDER_DPI
+        dpi = round(dpi, 2)
+        scale = dpi / POINTS_PER_INCH * (1 - RENDER_SIZE_SLACK)
+        rotated = page.get_rotation() in (90, 270)
+        size_w, size_h = (height_pt, width_pt) if rotated else (width_pt, height_pt)
+        check_pixels(self.path, round(size_w * scale), round(size_h * scale), f"page {number}")
+        if colour:
+            rgb = np.ascontiguousarray(page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3])
+            rgb_or_none = colour_or_none(rgb)
+            gray = gray_of(rgb)
+        else:
+            rgb_or_none = None
+            gray = page.render(scale=scale, grayscale=True).to_numpy()
+            gray = np.ascontiguousarray(gray[:, :, 0] if gray.ndim == 3 else gray)
+        damaged = f"{self.path}: page {number}: {'; '.join(damage)}" if damage else None
+        return converted(gray, dpi, ".png" if bitonal else ".jpg", colour=rgb_or_none, bitonal=bitonal,
+                         vector_only=not images, damaged=damaged)
+
+
+def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
+    """Why an embedded image cannot be shown whole, or None.
+
+    pdfium draws what it can of a damaged image without a word (nothing, black, or the top part),
+    which would read as a blank or an empty form; its data is checked here instead.
+    """
+    filters = image.get_filters()
+    px_w, px_h = image.get_px_size()
+    if filters and filters[-1] == "DCTDecode":
+        data = bytes(image.get_data(decode_simple=True))
+        if jpeg_components(data) is None:
+            return "its JPEG image has no valid header (damaged)"
+        if JPEG_END not in data[-JPEG_END_WINDOW:]:
+            return "its JPEG image is cut off (the data ends early)"
+        return None
+    if not image.get_filters(skip_simple=True):  # Flate, LZW, run-length: all rows must be there
+        expected = math.ceil(px_w * bits_per_pixel / 8) * px_h
+        if bits_per_pixel > 0 and len(image.get_data(decode_simple=True)) < expected:
+            return "its image data ends early (rows are missing)"
+        return None
+    try:  # CCITT, JBIG2, JPX: decoding it is the only test
+        image.get_bitmap().close()
+    except pdfium.PdfiumError:
+        return f"its {'/'.join(filters)} image cannot be decoded"
+    return None
+
+
+def _invisible_text(obj: Any) -> bool:
+    """A text object drawn invisibly: the OCR layer of a "searchable PDF"."""
+    return bool(obj.type == pdfium_c.FPDF_PAGEOBJ_TEXT
+                and pdfium_c.FPDFTextObj_GetTextRenderMode(obj) == pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)
+
+
+def _clip_keeps(obj: Any, rect: tuple[float, float, float, float]) -> bool:
+    """Whether the object's clip (if any) is axis-aligned rectangles that all contain ``rect`` (keep it whole)."""
+    clip = pdfium_c.FPDFPageObj_GetClipPath(obj)
+    paths = pdfium_c.FPDFClipPath_CountPaths(clip) if clip else -1
+    x, y = ctypes.c_float(), ctypes.c_float()
+    for i in range(max(paths, 0)):
+        points = []
+        for j in range(pdfium_c.FPDFClipPath_CountPathSegments(clip, i)):
+            segment = pdfium_c.FPDFClipPath_GetPathSegment(clip, i, j)
+            if not segment or not pdfium_c.FPDFPathSegment_GetPoint(segment, x, y):
+                return False
+            points.append((x.value, y.value))
+        if not points:
+            return False
+        xs, ys = {p[0] for p in points}, {p[1] for p in points}
+        if len(xs) > 2 or len(ys) > 2:  # not an upright rectangle
+            return False
+        if min(xs) > rect[0] or min(ys) > rect[1] or max(xs) < rect[2] or max(ys) < rect[3]:
+            return False
+    return True
+
+
+def _image_share_and_dpi(image: Any, page_area: float) -> tuple[float, float]:
+    """Share of the page an image covers and its resolution (the finer of its two axes) on the page."""
+    px_w, px_h = image.get_px_size()
+    try:
+        (x1, y1), (x2, y2), _, (x4, y4) = image.get_quad_points()
+        side_w, side_h = math.hypot(x2 - x1, y2 - y1), math.hypot(x4 - x1, y4 - y1)
+    except (pdfium.PdfiumError, RuntimeError):
+        left, bottom, right, top = image.get_bounds()
+        side_w, side_h = right - left, top - bottom
+    if side_w <= 0 or side_h <= 0 or page_area <= 0:
+        return 0.0, 0.0
+    dpi = max(px_w / (side_w / POINTS_PER_INCH), px_h / (side_h / POINTS_PER_INCH))
+    return side_w * side_h / page_area, dpi
+

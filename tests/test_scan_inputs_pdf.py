@@ -1,0 +1,226 @@
+"""PDF intake: the embedded image is taken as stored only when it alone is the page, upright; else pdfium renders.
+
+Each fixture is a real PDF whose page shows something other than the raw
+image data (a flip, a turn, a mask, a decode array, /Rotate); the page image
+read must look like what a PDF viewer shows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from scan.inputs import SourceReader
+from tests.pdf_fixtures import (
+    Img,
+    Page,
+    build_pdf,
+    ccitt_image,
+    flate_gray,
+    full_page,
+    jpeg_image,
+    placed,
+    stencil,
+)
+
+DPI = 100
+#: Mean absolute grey difference allowed between a JPEG-compressed fixture and its original.
+JPEG_TOLERANCE = 6.0
+
+
+def _picture(height: int = 300, width: int = 240) -> np.ndarray:
+    """An asymmetric grey picture: a gradient, a dark 'F' top left, so flips and turns show."""
+    across = np.linspace(0.0, 0.5, width, dtype=np.float32)[None, :]
+    down = np.linspace(0.0, 0.5, height, dtype=np.float32)[:, None]
+    img = (120 + 130 * (across + down)).astype(np.uint8)  # a diagonal gradient: every flip changes it
+    cv2.rectangle(img, (20, 20), (40, 150), 0, -1)
+    cv2.rectangle(img, (20, 20), (110, 40), 0, -1)
+    cv2.rectangle(img, (20, 80), (90, 98), 0, -1)
+    return img
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> float:
+    assert a.shape == b.shape, (a.shape, b.shape)
+    return float(np.mean(np.abs(a.astype(np.int16) - b.astype(np.int16))))
+
+
+def _load(tmp_path: Path, pages: list[Page], number: int = 1):  # type: ignore[no-untyped-def]
+    path = tmp_path / "scan.pdf"
+    path.write_bytes(build_pdf(pages))
+    with SourceReader(path) as reader:
+        return reader.load(number)
+
+
+def test_an_upright_full_page_jpeg_is_kept_as_stored(tmp_path: Path) -> None:
+    """The office scanner's page (with its invisible OCR layer) stays on the fast path: bytes as they are."""
+    img = _picture()
+    image = jpeg_image(img)
+    ocr = b"BT 3 Tr /F1 12 Tf 10 10 Td (Naam van de client) Tj ET\n"
+    page = _load(tmp_path, [full_page(img, DPI, image, content=ocr)])
+    assert page.stored_ext == ".jpg" and page.stored_bytes == image.data
+    assert page.dpi == pytest.approx(DPI) and page.colour is None and not page.bitonal and page.damaged is None
+    assert _diff(page.gray, img) < JPEG_TOLERANCE
+
+
+def test_visible_text_over_the_image_is_rendered_with_it(tmp_path: Path) -> None:
+    """A stamp or typed note over the scan is part of the page: not the image alone."""
+    img = np.full((300, 240), 250, np.uint8)
+    stamp = b"BT /F1 40 Tf 20 100 Td (ONTVANGEN) Tj ET\n"
+    pdf_page = full_page(img, DPI, jpeg_image(img))
+    pdf_page.content += stamp  # drawn after (over) the image
+    page = _load(tmp_path, [pdf_page])
+    assert page.stored_ext != ".jpg" or page.stored_bytes != jpeg_image(img).data
+    assert page.gray.min() < 60  # the stamp's letters are there
+
+
+@pytest.mark.parametrize(("name", "matrix", "size", "expected"), [
+    ("mirrored top-bottom", lambda w, h: (w, 0, 0, -h, 0, h), lambda w, h: (w, h), lambda i: np.flipud(i)),
+    ("mirrored left-right", lambda w, h: (-w, 0, 0, h, w, 0), lambda w, h: (w, h), lambda i: np.fliplr(i)),
+    ("turned a quarter", lambda w, h: (0, w, -h, 0, h, 0), lambda w, h: (h, w), lambda i: np.rot90(i, 1)),
+    ("upside down", lambda w, h: (-w, 0, 0, -h, w, h), lambda w, h: (w, h), lambda i: np.rot90(i, 2)),
+])
+def test_an_image_placed_flipped_or_turned_reads_as_the_page_shows_it(tmp_path: Path, name, matrix, size,  # type: ignore[no-untyped-def]
+                                                                       expected) -> None:
+    img = _picture()
+    w_pt, h_pt = img.shape[1] * 72 / DPI, img.shape[0] * 72 / DPI
+    page_w, page_h = size(w_pt, h_pt)
+    page = _load(tmp_path, [Page(page_w, page_h, placed("Im0", *matrix(w_pt, h_pt)), {"Im0": jpeg_image(img)})])
+    shown = expected(img)
+    assert page.dpi == pytest.approx(DPI, rel=0.02)
+    assert _diff(page.gray, shown) < JPEG_TOLERANCE, name
+    if not np.array_equal(shown, img) and shown.shape == img.shape:
+        assert _diff(page.gray, img) > 4 * JPEG_TOLERANCE  # the raw image (a mirror) is not what was read
+
+
+def test_a_page_with_rotate_is_read_turned_as_viewers_show_it(tmp_path: Path) -> None:
+    img = _picture()
+    page = _load(tmp_path, [full_page(img, DPI, jpeg_image(img), rotate=90)])
+    assert _diff(page.gray, np.rot90(img, -1)) < JPEG_TOLERANCE  # /Rotate 90 turns the page clockwise
+
+
+def test_a_soft_mask_is_applied_not_dropped(tmp_path: Path) -> None:
+    """Image + /SMask: where the soft mask is 0 the page is paper-white, not the image's dark pixels."""
+    img = np.full((300, 240), 30, np.uint8)  # a dark "foreground" layer
+    alpha = np.zeros_like(img)
+    cv2.putText(alpha, "F", (40, 250), cv2.FONT_HERSHEY_SIMPLEX, 8, 255, 25)
+    image = jpeg_image(img, "/SMask {sm}")
+    image.refs["sm"] = flate_gray(alpha)
+    page = _load(tmp_path, [full_page(img, DPI, image)])
+    assert abs(float(page.gray[alpha == 0].mean()) - 255) < 3  # masked out: white paper
+    assert float(page.gray[alpha == 255].mean()) < 60  # the letter shows in the foreground's dark
+    assert page.stored_bytes != image.data
+
+
+def test_a_compact_pdf_of_background_and_masked_foreground_reads_as_a_page(tmp_path: Path) -> None:
+    """An MRC ("compact") page: a light background JPEG and a dark foreground painted through a 1-bit mask."""
+    text = np.zeros((300, 240), bool)
+    cv2.putText(text.view(np.uint8), "SOFTA", (10, 160), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 1, 4)
+    background = np.full((150, 120), 235, np.uint8)  # backgrounds are stored at a lower resolution
+    foreground = jpeg_image(np.full((300, 240), 20, np.uint8), "/Mask {mk}")
+    foreground.refs["mk"] = stencil(text)
+    w_pt, h_pt = 240 * 72 / DPI, 300 * 72 / DPI
+    content = placed("Bg", w_pt, 0, 0, h_pt, 0, 0) + placed("Fg", w_pt, 0, 0, h_pt, 0, 0)
+    pages = [Page(w_pt, h_pt, content, {"Bg": jpeg_image(background), "Fg": foreground}),
+             # The foreground alone, as some writers leave a page without background: still not a dark rectangle.
+             Page(w_pt, h_pt, placed("Fg", w_pt, 0, 0, h_pt, 0, 0), {"Fg": foreground})]
+    for number, paper in ((1, 235), (2, 255)):
+        page = _load(tmp_path, pages, number)
+        assert page.dpi == pytest.approx(DPI, rel=0.02)  # the finest image's resolution, not the background's
+        assert abs(float(np.median(page.gray)) - paper) < 4, number
+        assert float(page.gray[text].mean()) < 80, number
+        inked = page.gray < 128
+        assert inked.mean() < 2 * text.mean(), number  # only the letters are dark
+
+
+def test_a_decode_array_that_inverts_the_image_is_honoured(tmp_path: Path) -> None:
+    img = _picture()
+    page = _load(tmp_path, [full_page(img, DPI, jpeg_image(img, "/Decode [1 0]"))])
+    assert _diff(page.gray, 255 - img) < JPEG_TOLERANCE
+
+
+def test_a_ccitt_fax_page_is_rendered_at_its_own_resolution_and_known_as_bitonal(tmp_path: Path) -> None:
+    fax_dpi = 300
+    img = np.full((600, 480), 255, np.uint8)
+    cv2.putText(img, "F", (60, 450), cv2.FONT_HERSHEY_SIMPLEX, 14, 0, 40)
+    page = _load(tmp_path, [full_page(img, fax_dpi, ccitt_image(img))])
+    assert page.dpi == pytest.approx(fax_dpi, rel=0.01) and page.gray.shape == img.shape
+    assert page.bitonal and page.colour is None and page.stored_ext == ".png"
+    black = page.gray < 128
+    assert (black == (img == 0)).mean() > 0.99  # same letter, same way round (not inverted, not mirrored)
+
+
+def test_a_colour_scan_keeps_its_colour_page(tmp_path: Path) -> None:
+    rgb = np.full((300, 240, 3), 245, np.uint8)
+    rgb[100:140, 40:200] = (250, 120, 200)  # a pink highlighter swipe
+    page = _load(tmp_path, [full_page(rgb, DPI, jpeg_image(rgb))])
+    assert page.stored_ext == ".jpg" and page.colour is not None and page.colour.shape == (300, 240, 3)
+    red, green, _ = page.colour[120, 120].astype(int)
+    assert red - green > 80  # pink stays pink for the OMR to tell it from ink
+    turned = _load(tmp_path, [Page(300 * 72 / DPI, 240 * 72 / DPI, placed("Im0", 0, 240 * 72 / DPI,
+                                                                         -300 * 72 / DPI, 0, 300 * 72 / DPI, 0),
+                                   {"Im0": jpeg_image(rgb)})])
+    assert turned.colour is not None and turned.colour.shape[:2] == turned.gray.shape  # rendered in colour too
+
+
+def test_rendered_pages_are_the_same_image_only_when_their_pixels_are(tmp_path: Path) -> None:
+    """Two pages with the same stored image but different masks are different pages (identity = pixels)."""
+    img = np.full((300, 240), 30, np.uint8)
+    left, right = np.zeros((300, 240), np.uint8), np.zeros((300, 240), np.uint8)
+    left[:, :120], right[:, 120:] = 255, 255
+    pages = []
+    for alpha in (left, right, left):
+        image = jpeg_image(img, "/SMask {sm}")
+        image.refs["sm"] = flate_gray(alpha)
+        pages.append(full_page(img, DPI, image))
+    ids = [_load(tmp_path, pages, n).image_sha256 for n in (1, 2, 3)]
+    assert ids[0] != ids[1] and ids[0] == ids[2]
+
+
+def test_an_image_with_a_clip_that_hides_part_of_it_is_rendered(tmp_path: Path) -> None:
+    img = _picture()
+    w_pt, h_pt = img.shape[1] * 72 / DPI, img.shape[0] * 72 / DPI
+    clip = f"0 0 {w_pt / 2:.3f} {h_pt:.3f} re W n\n".encode()
+    page = _load(tmp_path, [Page(w_pt, h_pt, clip + placed("Im0", w_pt, 0, 0, h_pt, 0, 0), {"Im0": jpeg_image(img)})])
+    assert float(page.gray[:, -40:].mean()) > 253  # the clipped-away half is paper
+    whole = f"0 0 {w_pt:.3f} {h_pt:.3f} re W n\n".encode()  # a clip round the whole page changes nothing
+    page = _load(tmp_path, [Page(w_pt, h_pt, whole + placed("Im0", w_pt, 0, 0, h_pt, 0, 0), {"Im0": jpeg_image(img)})])
+    assert page.stored_ext == ".jpg" and page.stored_bytes == jpeg_image(img).data
+
+
+def test_a_damaged_embedded_jpeg_is_kept_as_damaged_naming_file_and_page(tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
+    img = np.random.default_rng(3).integers(0, 255, (300, 240), dtype=np.uint8)
+    image = jpeg_image(img)
+    data = bytearray(image.data)
+    middle = len(data) // 2
+    data[middle:middle + 60] = b"\x00" * 60
+    page = _load(tmp_path, [full_page(img, DPI, Img(image.entries, bytes(data)))])
+    assert page.damaged is not None and f"{tmp_path / 'scan.pdf'}: page 1" in page.damaged
+    assert "Corrupt JPEG data" in page.damaged
+    assert "Corrupt JPEG" not in capfd.readouterr().err  # libjpeg's own line (without the file) is not printed
+
+
+def test_vector_drawing_beside_the_image_is_rendered_with_it(tmp_path: Path) -> None:
+    """Vector drawing beside the image (a form's lines drawn by a PDF editor): the whole page is rendered."""
+    img = np.full((300, 240), 250, np.uint8)
+    pdf_page = full_page(img, DPI, jpeg_image(img))
+    pdf_page.content += b"0 g 0 0 72 14.4 re f\n"  # a bar 100 x 20 px at the bottom left
+    page = _load(tmp_path, [pdf_page])
+    assert page.gray.shape == img.shape and float(page.gray[-18:-2, 2:98].mean()) < 40
+
+
+@pytest.mark.parametrize(("kind", "words"), [
+    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early")])
+def test_a_damaged_image_is_never_rendered_as_a_blank_page(tmp_path: Path, kind: str, words: str) -> None:
+    """pdfium silently draws nothing (white: 'blank'), black, or half an image: the page is damaged instead."""
+    img = _picture()
+    whole = jpeg_image(img) if kind.startswith("jpeg") else flate_gray(img)
+    data = {"jpeg without header": bytes(len(whole.data)), "jpeg cut off": whole.data[: len(whole.data) // 2],
+            "flate cut off": whole.data[: len(whole.data) // 3]}[kind]
+    for rotate in (0, 90):  # the fast path's page and a rendered one
+        page = _load(tmp_path, [full_page(img, DPI, Img(whole.entries, data), rotate=rotate)])
+        assert page.damaged is not None and words in page.damaged, (kind, rotate)
+        assert f"{tmp_path / 'scan.pdf'}: page 1" in page.damaged
+    assert _load(tmp_path, [full_page(img, DPI, whole, rotate=90)]).damaged is None
