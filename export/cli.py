@@ -7,13 +7,7 @@ from pathlib import Path
 import click
 
 from softa.cli import db_option, reports_errors
-from softa.errors import SoftaError
-
-
-class UsageProblem(SoftaError):
-    """Options that do not fit together."""
-
-    exit_code = 2
+from softa.errors import UsageError
 
 
 @click.command(name="export")
@@ -45,14 +39,14 @@ def export_command(cases: tuple[str, ...], out: Path | None, dataset_dir: Path |
     conn = connect(resolve_db_path(db), create=False)
     if fmt == "json":
         if out is None:
-            raise UsageProblem("--format json needs --out FILE.json", hint="e.g. softa export --format json --out scan.json")
+            raise UsageError("--format json needs --out FILE.json", hint="e.g. softa export --format json --out scan.json")
         from export.machine_json import write_machine_json
 
         data = write_machine_json(conn, out)
         click.echo(f"{out}: {len(data['boxes'])} boxes, {len(data['pages'])} pages.")
         return
     if dataset_dir is None and not cases:
-        raise UsageProblem("nothing to export: give --case N --out DIR, --dataset DIR or --format json --out FILE",
+        raise UsageError("nothing to export: give --case N --out DIR, --dataset DIR or --format json --out FILE",
                            hint="see `softa export --help`")
     if dataset_dir is not None:
         from export.dataset import write_dataset
@@ -66,7 +60,7 @@ def export_command(cases: tuple[str, ...], out: Path | None, dataset_dir: Path |
         if not cases or out is None:
             return
     if out is None:
-        raise UsageProblem("--case needs --out DIR", hint="e.g. softa export --case 2024-017 --out export/")
+        raise UsageError("--case needs --out DIR", hint="e.g. softa export --case 2024-017 --out export/")
     from export.step13 import write_step13
 
     for case in cases:

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
 from softa.clidoc import render
+from softa.errors import (
+    ConflictError,
+    DatabaseError,
+    ExitCode,
+    InputFileError,
+    LayoutError,
+    ManifestError,
+    ScanIncomplete,
+    UnresolvedDataError,
+    UsageError,
+    ValidationFailed,
+)
 from softa.manifest import parse_manifest
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
@@ -30,3 +43,13 @@ def test_readme_manifest_example_is_accepted_as_it_stands() -> None:
     example = readme[start:readme.index("```", start)]
     manifest = parse_manifest(tomllib.loads(example), source="README.md")
     assert manifest.workers and manifest.clients
+
+
+def test_readme_exit_codes_are_the_error_classes() -> None:
+    """The README's table lists every exit code the error classes use, with the class's name."""
+    table = README.read_text(encoding="utf-8").split("### Exit codes", 1)[1]
+    rows = dict(re.findall(r"^\| (\d+) \| (.*) \|$", table, flags=re.MULTILINE))
+    assert sorted(int(code) for code in rows) == sorted(code.value for code in ExitCode)
+    for cls in (UsageError, ManifestError, LayoutError, DatabaseError, InputFileError, UnresolvedDataError,
+                ConflictError, ValidationFailed, ScanIncomplete):
+        assert f"`{cls.__name__}`" in rows[str(cls.exit_code)], cls.__name__
