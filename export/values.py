@@ -135,9 +135,15 @@ def _missing_boxes(record: CaseRecord, problems: list[Problem]) -> frozenset[str
     return frozenset(named | {b.box_id for b in record.boxes if b.group in rows})
 
 
+#: A refusal lists this many problems; `softa validate` lists them all.
+MAX_LISTED_PROBLEMS = 12
+
+
 def refuse(case_id: str, problems: list[Problem]) -> UnresolvedDataError:
-    """The error export raises for a case that is not ready, naming every problem."""
-    lines = "\n".join(f"  - {p.message}" for p in problems)
+    """The error export raises for a case that is not ready, naming its first problems."""
+    lines = "\n".join(f"  - {p.message}" for p in problems[:MAX_LISTED_PROBLEMS])
+    if len(problems) > MAX_LISTED_PROBLEMS:
+        lines += f"\n  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (`softa validate` lists them all)"
     return UnresolvedDataError(
         f"case {case_id} has unresolved data, export refused:\n{lines}",
         hint="resolve them with `softa review` (and `softa validate`), or pass --allow-unresolved "
@@ -158,6 +164,9 @@ def case_values(conn: sqlite3.Connection, case_id: str, *, allow_unresolved: boo
                 validation: CaseValidation | None = None) -> CaseValues:
     """Load a case for export; raise UnresolvedDataError naming every problem unless ``allow_unresolved``."""
     record = load_case_record(conn, case_id)
+    if not allow_unresolved and record.boxes and all(box.status == "missing" for box in record.boxes):
+        raise UnresolvedDataError(f"case {case_id}: nothing scanned yet",
+                                  hint="scan the handed-in forms first: softa scan <files> (with the same --db)")
     if validation is None:
         validation = run_validation(conn, case_id)
     problems = find_problems(record, validation)

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from export.values import case_values, find_problems
+from softa.cli import main
 from softa.db import transaction
 from softa.errors import UnresolvedDataError
 from softa.records import load_case_record
-from tests.stored_case import StoredCase, stored_case
+from tests.stored_case import SAMPLE_MANIFEST, StoredCase, stored_case
 
 
 @pytest.fixture()
@@ -61,7 +63,6 @@ def test_refusal_and_missing_values(case: StoredCase) -> None:
 def test_timeline_in_bin_order_for_a_long_session(tmp_path: Path) -> None:
     """Every 30-second bin lands in its place, also when the session runs past one timeline block."""
     from softa.manifest import load_manifest, parse_manifest
-    from tests.stored_case import SAMPLE_MANIFEST
 
     long_session = 95  # minutes: more bins than the first timeline block holds
     manifest = parse_manifest({**load_manifest(SAMPLE_MANIFEST).to_dict(), "minutes": long_session})
@@ -71,3 +72,13 @@ def test_timeline_in_bin_order_for_a_long_session(tmp_path: Path) -> None:
         for slot in ("1", "2", "consensus"):
             expected = [case.truth.boxes[f"{slot}:{who.code}:spreektijd:b{b:03d}"] for b in range(1, manifest.bins + 1)]
             assert values.timeline[(who.code, slot)] == expected
+
+
+def test_export_before_any_scan_says_nothing_is_scanned(tmp_path: Path) -> None:
+    runner = CliRunner()
+    db = str(tmp_path / "softa.sqlite")
+    assert runner.invoke(main, ["forms", str(SAMPLE_MANIFEST), "--out", str(tmp_path / "forms"), "--db", db]).exit_code == 0
+    result = runner.invoke(main, ["export", "--case", "2024-017", "--out", str(tmp_path / "x"), "--db", db])
+    assert result.exit_code == UnresolvedDataError.exit_code
+    assert "nothing scanned yet" in result.output and "softa scan" in result.output
+    assert len(result.output.splitlines()) <= 3
