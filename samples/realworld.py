@@ -72,6 +72,7 @@ from samples.simulate_degrade import OFFICE, PHONE, ScanProfile, blank_page, deg
 from samples.simulate_marks import CANCELLED, ERASED, INK_WEIGHTS, INKS, PENCIL, Ink
 from samples.truth import CodingTruth
 from softa.layout import POINTS_PER_INCH, BoxKind, CaseLayout, PageLayout
+from softa.manifest import Manifest
 
 TRUTH_SCHEMA = "softa-real-truth/1"
 Category = Literal["scanner", "copier", "fax", "phone"]
@@ -199,6 +200,7 @@ class PackSource:
     pack_pdf: Path
     layout: CaseLayout
     truth: CodingTruth
+    manifest: Manifest
 
 
 @dataclass(frozen=True)
@@ -222,7 +224,8 @@ def make_packs(out: Path, count: int, *, seed: int = 0) -> list[PackSource]:
     for n in range(count):
         manifest = dataclasses.replace(base, case=f"2024-{17 + n:03d}")
         pack = generate_pack(manifest, out / manifest.case)
-        packs.append(PackSource(pack.pack_pdf, pack.layout, simulate_coding(manifest, pack.layout, seed=seed + n)))
+        packs.append(PackSource(pack.pack_pdf, pack.layout, simulate_coding(manifest, pack.layout, seed=seed + n),
+                                manifest))
     return packs
 
 
@@ -365,7 +368,10 @@ def _write(scenario: Scenario, out_dir: Path, made: list[_Made], rng: np.random.
         paths = []
         for n, m in enumerate(made, start=1):
             path = out_dir / f"IMG_{n:04d}.jpg"
-            m.entry["exif_orientation"] = write_jpeg_exif(path, m.page, quality, rng)
+            m.entry["exif_orientation"], moved = write_jpeg_exif(path, m.page, quality, rng)
+            if m.entry.get("homography"):
+                mapped = moved @ np.asarray(m.entry["homography"], dtype=np.float64).reshape(3, 3)
+                m.entry["homography"] = [float(f"{v:.7g}") for v in (mapped / mapped[2, 2]).ravel()]
             m.entry["source"], m.entry["page_number"] = path.name, 1
             paths.append(path)
         return paths

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from samples.simulate_degrade import PdfWriter, encode_jpeg, write_jpeg
+from samples.simulate_degrade import PdfWriter, _quarter_turns, encode_jpeg, write_jpeg
 
 Output = Literal["pdf-jpeg", "tiff16", "tiff-colour", "tiff-fax", "tiff-g4", "pdf-bitonal", "pdf-compact",
                  "pdf-matrix", "pdf-strips", "jpeg-exif"]
@@ -200,19 +200,24 @@ def write_pdf_jpeg(path: Path, pages: list[Page], quality: int) -> None:
         writer.close()
 
 
-def write_jpeg_exif(path: Path, page: Page, quality: int, rng: np.random.Generator) -> int:
-    """A phone JPEG: pixels as the sensor lay, an EXIF tag saying how to turn them, 72 dpi; returns the tag."""
+def write_jpeg_exif(path: Path, page: Page, quality: int, rng: np.random.Generator) -> tuple[int, np.ndarray]:
+    """A phone JPEG: pixels as the sensor lay, an EXIF tag saying how to turn them, 72 dpi.
+
+    Returns the tag and the 3x3 map from the page image's pixels to the stored ones.
+    """
     tag = int(rng.choice(EXIF_ORIENTATIONS, p=EXIF_WEIGHTS))
     turns = {1: 0, 6: 1, 8: -1, 3: 2}[tag]  # stored = frame turned ccw; the viewer turns it back
     stored = np.ascontiguousarray(np.rot90(page.image, turns))
+    h, w = page.image.shape[:2]
+    moved = _quarter_turns((turns % 4) * 90, (w, h))
     if tag == 1 and rng.random() < 0.5:
         write_jpeg(path, stored, quality)  # some phones write no EXIF at all
-        return tag
+        return tag, moved
     exif = Image.Exif()
     exif[EXIF_ORIENTATION_TAG] = tag
     exif[0x010F] = "Telefoon"  # Make
     Image.fromarray(stored).save(path, "JPEG", quality=quality, exif=exif, dpi=(PHONE_JPEG_DPI, PHONE_JPEG_DPI))
-    return tag
+    return tag, moved
 
 
 class LayeredPdfWriter(PdfWriter):

@@ -115,8 +115,8 @@ def cover(image: np.ndarray, mask: np.ndarray, rgb: tuple[int, int, int]) -> Non
     alpha = (mask.astype(np.float32) / 255.0)
     colour = np.asarray(rgb, dtype=np.float32)
     if image.ndim == 2:
-        colour = np.float32(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
-        image[...] = (image * (1 - alpha) + colour * alpha).astype(np.uint8)
+        level = 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2]
+        image[...] = (image * (1 - alpha) + level * alpha).astype(np.uint8)
     else:
         image[...] = (image * (1 - alpha[..., None]) + colour[None, None, :] * alpha[..., None]).astype(np.uint8)
 
@@ -203,7 +203,7 @@ class Highlighter:
             line = np.linspace(start, end, 12) + rng.normal(0, plan.mm(0.25), (12, 2))
             mask = stroke_mask(_page_shape(image), [line], plan.mm(rng.uniform(*self.width_mm)))
             # The felt tip lays colour unevenly: lengthwise streaks and soft edges.
-            streaks = 1.0 - 0.18 * rng.random(mask.shape[0], dtype=np.float32)[:, None]
+            streaks = 1.0 - 0.18 * rng.random((mask.shape[0], 1), dtype=np.float32)
             mask = cv2.GaussianBlur((mask * streaks).astype(np.uint8), (0, 0), plan.mm(0.2))
             colour = self.colours[int(rng.integers(len(self.colours)))]
             paint(image, mask, colour, rng.uniform(*self.strength), rng)
@@ -235,7 +235,7 @@ class CoffeeRing:
         for ring in range(1 + int(rng.random() < 0.3)):
             radius = plan.mm(rng.uniform(*self.radius_mm))
             t = np.linspace(0, 2 * np.pi, 180)
-            wobble = 1 + sum(rng.normal(0, 0.02) * np.sin(k * t + rng.uniform(0, 6.3)) for k in (2, 3, 5, 7))
+            wobble = 1 + np.sum([rng.normal(0, 0.02) * np.sin(k * t + rng.uniform(0, 6.3)) for k in (2, 3, 5, 7)], axis=0)
             offset = rng.normal(0, plan.mm(4), 2) if ring else 0.0
             pts = np.stack([np.cos(t), np.sin(t)], axis=1) * (radius * wobble)[:, None] + centre + offset
             colour = self.colours[int(rng.integers(len(self.colours)))]
