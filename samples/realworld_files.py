@@ -280,13 +280,14 @@ def _cm(a: float, b: float, c: float, d: float, e: float, f: float) -> bytes:
 COMPACT_VARIANTS = ("mask", "smask", "stencil", "mask-only", "smask-only")
 
 
-def add_compact_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator) -> str:
+def add_compact_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator, *,
+                     variant: str | None = None) -> str:
     """An MRC page: background JPEG at low resolution, ink colour at lower still, shaped by a full-resolution 1-bit mask."""
     image = page.image
     gray = to_gray(image)
     paper = float(np.percentile(gray, 90))
     ink = gray < paper * INK_SHARE
-    variant = str(rng.choice(COMPACT_VARIANTS))
+    variant = variant or str(rng.choice(COMPACT_VARIANTS))
     h, w = gray.shape
     width_pt, height_pt = _size_pt(page)
     full = _cm(width_pt, 0, 0, height_pt, 0, 0)
@@ -333,9 +334,10 @@ MATRIX_VARIANTS = ("flip-vertical", "flip-horizontal", "turn-90", "turn-270", "t
                    "rotate-270")
 
 
-def add_matrix_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator) -> str:
+def add_matrix_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator, *,
+                    variant: str | None = None) -> str:
     """The page image stored mirrored or turned, set right by the cm matrix (or drawn turned under /Rotate)."""
-    variant = str(rng.choice(MATRIX_VARIANTS))
+    variant = variant or str(rng.choice(MATRIX_VARIANTS))
     width_pt, height_pt = _size_pt(page)
     if variant.startswith("rotate-"):
         # /Rotate R shows the page turned R clockwise: draw the image turned R counter-clockwise.

@@ -164,6 +164,14 @@ def mark_covered(plan: PagePlan, mask: np.ndarray, why: str) -> None:
             plan.qr_hidden[n] = True
 
 
+def _pick(candidates: Sequence[str], share: float, rng: np.random.Generator) -> list[str]:
+    """Each candidate with probability ``share``, at least one when there is any: every page shows its artefact."""
+    chosen = [c for c in candidates if rng.random() < share]
+    if not chosen and candidates:
+        chosen = [candidates[int(rng.integers(len(candidates)))]]
+    return chosen
+
+
 def _page_shape(image: np.ndarray) -> tuple[int, int]:
     return image.shape[0], image.shape[1]
 
@@ -338,8 +346,7 @@ class FeltTip:
 
     def plan(self, plan: PagePlan, slot: int) -> None:
         ticked = [b.id for b in plan.page.boxes if b.kind == self.kind and plan.truth[b.id].value]
-        share = plan.rng.uniform(*self.share)
-        chosen = [i for i in ticked if plan.rng.random() < share]
+        chosen = _pick(ticked, plan.rng.uniform(*self.share), plan.rng)
         plan.targets[slot] = chosen
         plan.skip.update(chosen)
 
@@ -374,8 +381,7 @@ class CircledBox:
 
     def plan(self, plan: PagePlan, slot: int) -> None:
         ticked = [b.id for b in plan.page.boxes if b.kind == "tick" and plan.truth[b.id].value]
-        share = plan.rng.uniform(*self.share)
-        chosen = [i for i in ticked if plan.rng.random() < share]
+        chosen = _pick(ticked, plan.rng.uniform(*self.share), plan.rng)
         plan.targets[slot] = chosen
         plan.skip.update(chosen)
         for box_id in chosen:
@@ -422,16 +428,14 @@ class CircledLabel:
         for box in plan.page.boxes:
             if box.kind == "rating":
                 rows.setdefault(box.group, []).append(box)
-        share = plan.rng.uniform(*self.share)
-        chosen: list[str] = []
-        for row in rows.values():
-            ticked = [b for b in row if plan.truth[b.id].value]
-            if len(ticked) != 1 or plan.rng.random() >= share:
-                continue
-            chosen.append(ticked[0].id)
-            plan.skip.add(ticked[0].id)
-            for b in row:  # the whole row: which value is meant is for a person to confirm
+        single = [ticked[0].id for row in rows.values()
+                  if len(ticked := [b for b in row if plan.truth[b.id].value]) == 1]
+        chosen = _pick(single, plan.rng.uniform(*self.share), plan.rng)
+        groups = {b.group for b in plan.page.boxes if b.id in chosen}
+        for b in plan.page.boxes:
+            if b.group in groups:  # the whole row: which value is meant is for a person to confirm
                 plan.truth[b.id].ambiguous, plan.truth[b.id].why = True, self.name
+        plan.skip.update(chosen)
         plan.targets[slot] = chosen
 
     def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
@@ -458,7 +462,7 @@ class PartialCancel:
     name: str = "gedeeltelijke_doorhaling"
 
     def plan(self, plan: PagePlan, slot: int) -> None:
-        chosen = [b.id for b in plan.page.boxes if b.kind == "tick" and plan.rng.random() < self.share]
+        chosen = _pick([b.id for b in plan.page.boxes if b.kind == "tick"], self.share, plan.rng)
         plan.targets[slot] = chosen
         for box_id in chosen:
             plan.truth[box_id].ambiguous, plan.truth[box_id].why = True, self.name
