@@ -39,7 +39,9 @@ from samples.realworld_files import (
     PostEffect,
     ShadowBand,
     add_compact_page,
+    add_jpx_page,
     add_matrix_page,
+    add_ocr_page,
     add_strips_page,
     bitonal,
     resample_rows,
@@ -88,6 +90,8 @@ FAX_FINE_LPI = 196
 INNER_SHARE = 0.6
 LOST_MAX = 0.03
 ERASED_SEEN = 0.08
+#: Faded print varies across the page by up to this share (toner banding).
+FADE_BANDING = 0.25
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class Scenario:
     #: One writing instrument for every page (default: drawn per page like the simulator).
     ink: Ink | None = None
     blank_pages: int = 0
+    #: The printer's toner ran low: printed content keeps this share of its darkness (range, per page).
+    print_fade: tuple[float, float] | None = None
 
 
 OFFICE_GREY = dataclasses.replace(OFFICE, name="office-grey", streak_share=0.0)
@@ -187,6 +193,12 @@ SCENARIOS: tuple[Scenario, ...] = (
              122, "scanner", _SCANNER_PDF, (PartialCancel(),), wants="tick"),
     Scenario("doorschijnen", "dun papier, dubbelzijdig gedrukt en ingevuld: de achterkant schijnt door",
              123, "scanner", _SCANNER_PDF, (BleedThrough(),)),
+    Scenario("pdf-ocr-laag", "doorzoekbare PDF: scan met een onzichtbare OCR-tekstlaag",
+             125, "scanner", Device(OFFICE_GREY, "pdf-ocr", dpi=(200, 300))),
+    Scenario("pdf-jpeg2000", "PDF met het paginabeeld in JPEG 2000 (hoge-compressie-instelling van de scanner)",
+             126, "scanner", Device(OFFICE_GREY, "pdf-jpx", colour=True, dpi=(200, 300))),
+    Scenario("vage-print", "formulier geprint met bijna lege toner: tekst en vakjesranden licht, in banen",
+             127, "scanner", _SCANNER_PDF, print_fade=(0.3, 0.6)),
     Scenario("perforatie", "geperforeerd ringbandpapier: gaatjes in de linkermarge",
              124, "scanner", _SCANNER_PDF, (PunchHoles(),)),
 )
@@ -289,6 +301,8 @@ def _make_form_page(scenario: Scenario, src: PackSource, index: int, sources: Se
     dpi = int(rng.choice(device.dpi))
     k = dpi / POINTS_PER_INCH
     image = render_page(src.pack_pdf, index, dpi)
+    if scenario.print_fade is not None:
+        image = _fade(image, scenario.print_fade, rng)
     if device.colour:
         image = cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
     ink = scenario.ink or INKS[int(rng.choice(len(INKS), p=INK_WEIGHTS))]
@@ -333,6 +347,15 @@ def _make_form_page(scenario: Scenario, src: PackSource, index: int, sources: Se
         "ink": ink.name, "homography": [float(f"{v:.7g}") for v in (homography / homography[2, 2]).ravel()],
     }
     return _Made(Page(out, (dpi, dpi_y)), entry), image, truth
+
+
+def _fade(image: np.ndarray, keep: tuple[float, float], rng: np.random.Generator) -> np.ndarray:
+    """Print from a nearly empty toner cartridge: everything lighter, in soft bands across the page width."""
+    w = image.shape[1]
+    bands = rng.uniform(*keep) * (1 + FADE_BANDING * np.sin(np.linspace(0, rng.uniform(2, 8) * np.pi, w)
+                                                            + rng.uniform(0, 2 * np.pi)))
+    darkness = (255.0 - image) * np.clip(bands, 0, 1)[None, :]
+    return (255.0 - darkness).astype(np.uint8)
 
 
 def _convert(image: np.ndarray, homography: np.ndarray, device: Device, dpi: int,
@@ -388,7 +411,8 @@ def _write(scenario: Scenario, out_dir: Path, made: list[_Made], rng: np.random.
     elif kind == "pdf-jpeg":
         write_pdf_jpeg(path, pages, quality)
     else:
-        add = {"pdf-compact": add_compact_page, "pdf-matrix": add_matrix_page, "pdf-strips": add_strips_page}[kind]
+        add = {"pdf-compact": add_compact_page, "pdf-matrix": add_matrix_page, "pdf-strips": add_strips_page,
+               "pdf-ocr": add_ocr_page, "pdf-jpx": add_jpx_page}[kind]
         writer = LayeredPdfWriter(path)
         try:
             for m in made:

@@ -11,6 +11,7 @@ JPEGs whose pixels lie sideways with an EXIF orientation tag.
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import zlib
@@ -25,7 +26,7 @@ from PIL import Image
 from samples.simulate_degrade import PdfWriter, _quarter_turns, encode_jpeg, write_jpeg
 
 Output = Literal["pdf-jpeg", "tiff16", "tiff-colour", "tiff-fax", "tiff-g4", "pdf-bitonal", "pdf-compact",
-                 "pdf-matrix", "pdf-strips", "jpeg-exif"]
+                 "pdf-matrix", "pdf-strips", "pdf-ocr", "pdf-jpx", "jpeg-exif"]
 POINTS_PER_INCH = 72.0
 #: Phones write this (meaningless) resolution into their JPEGs.
 PHONE_JPEG_DPI = 72
@@ -34,6 +35,10 @@ PHONE_JPEG_DPI = 72
 BACKGROUND_DOWNSCALE = 3
 FOREGROUND_DOWNSCALE = 4
 INK_SHARE = 0.62
+#: JPEG 2000 in PDF: compression ratio range (as scanners' "high compression" settings use).
+JPX_RATES = (15.0, 40.0)
+#: Words of the invisible OCR layer a "searchable PDF" lays over the page image.
+OCR_WORDS = ("SOFTA-NL", "codeerformulier", "versie", "Casus", "Observator", "pagina", "minuut", "Beoordeel")
 #: EXIF orientation tags phones write (1 upright, 6 turn 90 cw to view, 8 turn 90 ccw, 3 turn 180) and how often.
 EXIF_ORIENTATIONS = (1, 6, 8, 3)
 EXIF_WEIGHTS = (0.3, 0.4, 0.15, 0.15)
@@ -228,8 +233,8 @@ class LayeredPdfWriter(PdfWriter):
         self._next += 1
         return number
 
-    def image(self, array: np.ndarray, *, jpeg_quality: int | None = None, mask: int | None = None,
-              smask: int | None = None, stencil: bool = False) -> int:
+    def image(self, array: np.ndarray, *, jpeg_quality: int | None = None, jpx_rate: float | None = None,
+              mask: int | None = None, smask: int | None = None, stencil: bool = False) -> int:
         """Write one image XObject (JPEG when a quality is given, else Flate); return its object number.
 
         Bool arrays are 1-bit: True = ink. A stencil (ImageMask) paints where True; as a plain 1-bit
@@ -249,7 +254,11 @@ class LayeredPdfWriter(PdfWriter):
                          b"/Filter /FlateDecode /Length %d%s >>" % (w, h, kind, len(data), extra), data)
             return number
         space = b"/DeviceRGB" if array.ndim == 3 else b"/DeviceGray"
-        if jpeg_quality is not None:
+        if jpx_rate is not None:
+            buffer = io.BytesIO()
+            Image.fromarray(array).save(buffer, "JPEG2000", quality_mode="rates", quality_layers=[jpx_rate])
+            data, filt = buffer.getvalue(), b"/JPXDecode"
+        elif jpeg_quality is not None:
             data, filt = encode_jpeg(array, jpeg_quality), b"/DCTDecode"
         else:
             data, filt = zlib.compress(np.ascontiguousarray(array).tobytes()), b"/FlateDecode"
@@ -257,14 +266,16 @@ class LayeredPdfWriter(PdfWriter):
                      b"/BitsPerComponent 8 /Filter %s /Length %d%s >>" % (w, h, space, filt, len(data), extra), data)
         return number
 
-    def page(self, size_pt: tuple[float, float], content: bytes, xobjects: dict[str, int], rotate: int = 0) -> None:
+    def page(self, size_pt: tuple[float, float], content: bytes, xobjects: dict[str, int], rotate: int = 0,
+             *, font: bool = False) -> None:
         content_no, page_no = self._number(), self._number()
         self._object(content_no, b"<< /Length %d >>" % len(content), content)
         names = b" ".join(b"/%s %d 0 R" % (name.encode(), n) for name, n in xobjects.items())
         rot = b" /Rotate %d" % rotate if rotate else b""
+        fonts = b" /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >>" if font else b""
         self._object(page_no, b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %.4f %.4f]%s "
-                     b"/Resources << /XObject << %s >> >> /Contents %d 0 R >>"
-                     % (size_pt[0], size_pt[1], rot, names, content_no))
+                     b"/Resources << /XObject << %s >>%s >> /Contents %d 0 R >>"
+                     % (size_pt[0], size_pt[1], rot, names, fonts, content_no))
         self._pages.append(page_no)
 
 
@@ -378,3 +389,27 @@ def add_strips_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.
                      % name.encode())
     writer.page((width_pt, height_pt), b"\n".join(parts), objects)
     return f"strips-{count}"
+
+
+def add_ocr_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator) -> str:
+    """A "searchable PDF": the page JPEG with an invisible OCR text layer (text render mode 3) over it."""
+    width_pt, height_pt = _size_pt(page)
+    number = writer.image(page.image, jpeg_quality=quality)
+    words = []
+    for _ in range(int(rng.integers(20, 80))):
+        x, y = rng.uniform(0.05, 0.8) * width_pt, rng.uniform(0.05, 0.95) * height_pt
+        word = str(rng.choice(OCR_WORDS)).encode()
+        words.append(b"BT /F1 %.1f Tf 3 Tr 1 0 0 1 %.2f %.2f Tm (%s) Tj ET" % (rng.uniform(6, 12), x, y, word))
+    order = [b"q " + _cm(width_pt, 0, 0, height_pt, 0, 0) + b" /Im0 Do Q", *words]
+    if rng.random() < 0.5:  # some producers write the text first, some after the image
+        order = order[1:] + order[:1]
+    writer.page((width_pt, height_pt), b"\n".join(order), {"Im0": number}, font=True)
+    return "ocr-text"
+
+
+def add_jpx_page(writer: LayeredPdfWriter, page: Page, quality: int, rng: np.random.Generator) -> str:
+    """The page image as JPEG 2000 (JPXDecode), as some scanners' high-compression PDF setting writes it."""
+    width_pt, height_pt = _size_pt(page)
+    number = writer.image(page.image, jpx_rate=float(rng.uniform(*JPX_RATES)))
+    writer.page((width_pt, height_pt), b"q " + _cm(width_pt, 0, 0, height_pt, 0, 0) + b" /Im0 Do Q", {"Im0": number})
+    return "jpx"

@@ -30,7 +30,8 @@ from samples.realworld_paper import qr_rects
 MARK_DARK_SHARE = 0.45
 #: Scenarios generated in the file tests: one of each kind of writer, and artefacts with special truth.
 FILE_SCENARIOS = ("tiff16-archief", "kleuren-tiff", "fax-standaard", "bitonaal-150", "compacte-pdf",
-                  "pdf-beeldmatrix", "pdf-beeldstroken", "telefoon-exif", "geeltje-qr", "cirkel-label")
+                  "pdf-beeldmatrix", "pdf-beeldstroken", "pdf-ocr-laag", "pdf-jpeg2000", "telefoon-exif", "geeltje-qr",
+                  "cirkel-label")
 
 
 @pytest.fixture(scope="module")
