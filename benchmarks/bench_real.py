@@ -81,6 +81,8 @@ class Score:
     silent: int = 0
     ambiguous: int = 0
     silent_ambiguous: int = 0
+    #: Ticks the file lost (pencil in a 1-bit scan): counted apart, neither silent error nor ambiguous.
+    invisible: int = 0
     flagged: int = 0
     seconds: float = 0.0
     flag_reasons: Counter[str] = field(default_factory=Counter)
@@ -92,7 +94,8 @@ class Score:
 
     def add(self, other: Score) -> None:
         for name in ("pages_in", "forms", "identified", "unidentified", "unidentified_hidden_qr", "lost",
-                     "misidentified", "boxes_expected", "boxes", "silent", "ambiguous", "silent_ambiguous", "flagged"):
+                     "misidentified", "boxes_expected", "boxes", "silent", "ambiguous", "silent_ambiguous", "invisible",
+                     "flagged"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.seconds += other.seconds
         self.flag_reasons.update(other.flag_reasons)
@@ -154,9 +157,13 @@ def score(truth: Mapping[str, object], pages: Mapping[tuple[str, int], PageRow],
             if box is None:
                 continue
             result.boxes += 1
+            if t.get("invisible"):
+                result.invisible += 1
             if box.status == "flagged":
                 result.flagged += 1
                 result.flag_reasons[box.reason or "?"] += 1
+            elif t.get("invisible"):
+                continue
             elif unclear:
                 result.silent_ambiguous += 1
                 _example(result, "ambiguous", case, box_id, t, box)
@@ -188,13 +195,13 @@ def _silent_text(n: int, boxes: int) -> str:
 
 
 HEADER = (f"{'scenario':26} {'cat':7} {'in':>3} {'id':>3} {'unid':>4} {'qr-':>3} {'lost':>4} {'misid':>5} "
-          f"{'boxes':>6} {'silent':>12} {'amb':>4} {'amb-silent':>10} {'flag%':>6} {'sec':>5}")
+          f"{'boxes':>6} {'silent':>12} {'amb':>4} {'amb-silent':>10} {'invis':>5} {'flag%':>6} {'sec':>5}")
 
 
 def line(s: Score) -> str:
     return (f"{s.name:26} {s.category:7} {s.pages_in:3} {s.identified:3} {s.unidentified:4} "
             f"{s.unidentified_hidden_qr:3} {s.lost:4} {s.misidentified:5} {s.boxes:6} "
-            f"{_silent_text(s.silent, s.boxes):>12} {s.ambiguous:4} {s.silent_ambiguous:10} "
+            f"{_silent_text(s.silent, s.boxes):>12} {s.ambiguous:4} {s.silent_ambiguous:10} {s.invisible:5} "
             f"{100 * s.flagged_share:6.2f} {s.seconds:5.1f}")
 
 
@@ -227,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     print("columns: in = input pages, id = form pages identified, unid = form pages with a legible QR left "
           "unidentified, qr- = form pages with every QR hidden left unidentified, lost = input pages with no "
           "stored row, misid = pages stored as the wrong page, silent = boxes read wrong without a flag where "
-          "the truth is clear, amb = ambiguous or covered boxes, amb-silent = of those decided without a flag")
+          "the truth is clear, amb = ambiguous or covered boxes, amb-silent = of those decided without a flag, "
+          "invis = read boxes whose tick the file lost (pencil in 1-bit)")
     print(HEADER)
     scores = []
     for scenario in chosen:

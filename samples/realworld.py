@@ -10,9 +10,10 @@ through (``samples.realworld_paper``), scans it with a device profile
 * per page: source file, page number, kind (form/blank), QR payload, case, and
   ``identity_legible`` (at least one QR code on the page is not hidden);
 * per box: the value a person reads from the paper, and ``ambiguous`` (a person
-  could not say: circles, partial cancellations, a mark lost in a 1-bit scan) or
-  ``covered`` (its printed border is hidden: sticky note, fold). A reader must
-  flag those, and must read every other box right.
+  could not say: circles, partial cancellations, an erased tick a 1-bit scan kept
+  black) or ``covered`` (its printed border is hidden: sticky note, fold): a reader
+  must flag those, and must read every other box right; ``invisible`` marks the
+  ticks the file itself lost (pencil in a 1-bit scan), which no reader can see.
 
 Run: ``python -m samples.realworld --out DIR [--pages N] [--only NAME ...]``.
 """
@@ -86,7 +87,8 @@ FAX_DPI = 204
 FAX_STANDARD_LPI = 98
 FAX_FINE_LPI = 196
 #: Bitonal pages: a ticked box whose inner part (INNER_SHARE of its side) keeps less than LOST_MAX black
-#: pixels lost its mark (a person sees an empty box); an erased tick keeping more than ERASED_SEEN is seen.
+#: pixels lost its mark (invisible: a person sees an empty box); an erased tick keeping more than ERASED_SEEN
+#: is seen (ambiguous).
 INNER_SHARE = 0.6
 LOST_MAX = 0.03
 ERASED_SEEN = 0.08
@@ -289,7 +291,7 @@ def _check_bitonal(binary: np.ndarray, homography: np.ndarray, layout: PageLayou
             continue
         black = 1.0 - float(inner.mean())
         if t.value and black < LOST_MAX:
-            t.ambiguous, t.why = True, "bitonal_lost"
+            t.invisible, t.why = True, "bitonal_lost"
         elif not t.value and t.mark == ERASED and black > ERASED_SEEN:
             t.ambiguous, t.why = True, "bitonal_erased_seen"
 

@@ -42,6 +42,9 @@ class BoxTruth:
     ambiguous: bool = False
     #: The printed border is hidden (sticky note, fold): must be flagged, never read.
     covered: bool = False
+    #: The mark is on the paper but not in the file (pencil lost in a 1-bit scan): no reader can see it;
+    #: the page should say that faint marks may be lost.
+    invisible: bool = False
     #: The mark style drawn (simulate_marks styles or this module's), None when nothing was drawn.
     mark: str | None = None
     #: Why it is ambiguous or covered (artefact name).
@@ -53,6 +56,8 @@ class BoxTruth:
             data["ambiguous"] = True
         if self.covered:
             data["covered"] = True
+        if self.invisible:
+            data["invisible"] = True
         if self.mark:
             data["mark"] = self.mark
         if self.why:
@@ -307,7 +312,7 @@ class StickyNote:
 class DogEar:
     """The top-right corner folded over (a dog-ear): the flap hides what is under it, the corner is gone."""
 
-    leg_mm: tuple[float, float] = (28.0, 55.0)
+    leg_mm: tuple[float, float] = (28.0, 65.0)
     name: str = "ezelsoor"
 
     def plan(self, plan: PagePlan, slot: int) -> None:

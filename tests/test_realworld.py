@@ -5,6 +5,7 @@ No accuracy targets here: the benchmark (benchmarks/bench_real.py) reports those
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
@@ -226,6 +227,12 @@ def test_scorer_counts_planted_errors(made: dict[str, ScenarioSet]) -> None:
     # Wrong but flagged is not silent.
     planted[case][clear] = BoxRow(1 - per_box[clear]["value"], "flagged", "faint")
     assert score(truth, pages, planted).silent == 0
+    # A tick the file lost (pencil in 1-bit) read as empty is counted apart, not as a silent error.
+    lost_tick = copy.deepcopy(truth)
+    lost_tick["boxes"][case][clear] = {"value": 1, "invisible": True}
+    planted[case][clear] = BoxRow(0, "auto", None)
+    result = score(lost_tick, pages, planted)
+    assert (result.silent, result.invisible) == (0, 1)
 
 
 def test_scorer_counts_lost_and_misidentified_pages(made: dict[str, ScenarioSet]) -> None:
