@@ -93,6 +93,11 @@ class ScanProfile:
     white_balance: float = 0.0
     #: Scanner only: share of pages with a streak along the feed direction (dust on the glass).
     streak_share: float = 0.0
+    #: Phone only: the least curl (mm; drawn between this and curl_mm), and the table tops (RGB) and
+    #: their brightness range the sheet may lie on.
+    curl_min_mm: float = 0.0
+    table_tints: tuple[tuple[int, int, int], ...] = TABLE_TINTS
+    table_level: tuple[float, float] = (0.55, 1.0)
 
     def pick_dpi(self, rng: np.random.Generator) -> int:
         weights = np.asarray(self.dpi_weights, dtype=np.float64)
@@ -276,11 +281,13 @@ def _scanner_geometry(image: np.ndarray, profile: ScanProfile, rotation: int, sk
     return out, matrix
 
 
-def _background(size: tuple[int, int], color: bool, rng: np.random.Generator) -> np.ndarray:
+def _background(size: tuple[int, int], color: bool, rng: np.random.Generator,
+                tints: tuple[tuple[int, int, int], ...] = TABLE_TINTS,
+                levels: tuple[float, float] = (0.55, 1.0)) -> np.ndarray:
     """A table top: dark, brown-ish or grey, with soft light variation and a faint grain."""
     w, h = size
-    tint = TABLE_TINTS[int(rng.integers(len(TABLE_TINTS)))]
-    level = rng.uniform(0.55, 1.0)
+    tint = tints[int(rng.integers(len(tints)))]
+    level = rng.uniform(*levels)
     gh, gw = max(2, h // BACKGROUND_CELL_PX), max(2, w // BACKGROUND_CELL_PX)
     shade = 1.0 + rng.normal(0.0, 0.10, (gh, gw)) + np.linspace(-0.15, 0.15, gw)[None, :] * rng.normal()
     grain = np.repeat(rng.normal(0.0, 0.04, (1, gw * 4)), gh * 4, axis=0)  # wood-like streaks
@@ -322,8 +329,8 @@ def _phone_geometry(image: np.ndarray, profile: ScanProfile, rotation: int, skew
     dst, (out_w, out_h) = _rotate_points(dst, rotation, (frame_w, frame_h))
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
-    canvas = _background((out_w, out_h), image.ndim == 3, rng)
-    curl = rng.uniform(0, profile.curl_mm) * dpi / MM_PER_INCH
+    canvas = _background((out_w, out_h), image.ndim == 3, rng, profile.table_tints, profile.table_level)
+    curl = rng.uniform(profile.curl_min_mm, profile.curl_mm) * dpi / MM_PER_INCH
     if curl < CURL_MIN_PX:
         cv2.warpPerspective(image, matrix, (out_w, out_h), dst=canvas, flags=cv2.INTER_LINEAR,
                             borderMode=cv2.BORDER_TRANSPARENT)
