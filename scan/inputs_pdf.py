@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import math
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -60,10 +61,18 @@ SQUARE_PIXEL_SHARE = 0.01
 #: pdfium sizes its bitmap with ceil(page size x scale); page sizes are float32, so a 240 px page can
 #: come out 241 px wide. The scale is made smaller by this share (0.05 px on a 600 dpi A4 page).
 RENDER_SIZE_SLACK = 1e-5
-#: Image colour spaces whose DCT data libjpeg decodes to the same picture pdfium shows.
-PLAIN_COLOUR_SPACES = ("/DeviceGray", "/DeviceRGB", "/CalGray", "/CalRGB")
-#: Image dictionary keys that change what the stored data looks like on the page.
-DRAWING_KEYS = ("/SMask", "/Mask", "/Decode", "/ImageMask", "/ColorTransform", "/SMaskInData", "/Alternates")
+#: Image colour spaces whose DCT data libjpeg decodes to the same picture pdfium shows
+#: (ICC-based ones only with 1 or 3 components: 8 or 24 bits a pixel).
+PLAIN_COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICEGRAY, pdfium_c.FPDF_COLORSPACE_DEVICERGB,
+                       pdfium_c.FPDF_COLORSPACE_CALGRAY, pdfium_c.FPDF_COLORSPACE_CALRGB,
+                       pdfium_c.FPDF_COLORSPACE_ICCBASED}
+PLAIN_BITS_PER_PIXEL = (8, 24)
+#: Image dictionary keys that change what the stored data looks like on the page: masks, a decode
+#: array, an image mask, JPEG colour transform, optional content (a hidden layer).
+_DRAWING_KEY = re.compile(rb"/(SMask|Mask|Decode|ImageMask|ColorTransform|SMaskInData|Alternates|OC)(?![A-Za-z0-9])")
+_IMAGE = re.compile(rb"/Subtype\s*/Image(?![A-Za-z0-9])")
+#: An image stream's dictionary is in the first bytes of its object.
+OBJECT_HEAD_BYTES = 4096
 #: pdfium colour spaces of colour images (the page is then rendered in colour).
 COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DEVICECMYK,
                  pdfium_c.FPDF_COLORSPACE_CALRGB, pdfium_c.FPDF_COLORSPACE_LAB}
@@ -135,7 +144,7 @@ class PdfPages:
             return None
         raw = bytes(image.get_data(decode_simple=False))
         components = jpeg_components(raw)
-        if components not in (1, 3) or not self._plain_image(number - 1, px_w, px_h):
+        if components not in (1, 3) or not _plain_colour(image) or not self._plain_image(number - 1):
             return None
         where = f"{self.path}: page {number}"
         gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
@@ -143,10 +152,11 @@ class PdfPages:
             return None  # pdfium may still make something of it
         return stored_as_is(gray, round(max(dpi_x, dpi_y), 2), raw, ".jpg", colour=colour, damaged=damage)
 
-    def _plain_image(self, index: int, px_w: int, px_h: int) -> bool:
-        """Whether the image the page draws is a plain JPEG (no mask, decode array, odd colour space).
+    def _plain_image(self, index: int) -> bool:
+        """Whether the image the page draws has a plain dictionary (no mask, soft mask, decode array, ...).
 
-        pdfium does not expose the image dictionary, so pypdf reads it; any doubt means "render".
+        pdfium does not expose the image dictionary: pypdf finds the page's image object and its
+        dictionary is read from the file (not its data, which pdfium has). Any doubt means "render".
         """
         try:
             with _quiet_pypdf():
@@ -160,18 +170,22 @@ class PdfPages:
                 names = set(_DO.findall(contents.get_data() if contents is not None else b""))
                 if len(names) != 1:
                     return False
-                xobject = page["/Resources"]["/XObject"]["/" + names.pop().decode("latin-1")].get_object()
-                if xobject.get("/Subtype") != "/Image" or any(key in xobject for key in DRAWING_KEYS):
-                    return False
-                if (xobject.get("/Width"), xobject.get("/Height")) != (px_w, px_h):
-                    return False
-                space = xobject.get("/ColorSpace")
-                space = space.get_object() if space is not None else None
-                if isinstance(space, list) and len(space) == 2 and space[0] == "/ICCBased":
-                    return int(space[1].get_object().get("/N", 0)) in (1, 3)
-                return space in PLAIN_COLOUR_SPACES
+                ref = page["/Resources"]["/XObject"].raw_get("/" + names.pop().decode("latin-1"))
+                head = self._object_head(ref)
+                return head is not None and _IMAGE.search(head) is not None and _DRAWING_KEY.search(head) is None
         except Exception:  # a PDF pypdf cannot follow is rendered, as pdfium shows it
             return False
+
+    def _object_head(self, ref: Any) -> bytes | None:
+        """The dictionary of an image stream object, read from the file at the offset the xref gives."""
+        offset = self._pypdf.xref.get(ref.generation, {}).get(ref.idnum)
+        if not isinstance(offset, int) or self._fh is None:
+            return None
+        chunk = os.pread(self._fh.fileno(), OBJECT_HEAD_BYTES, offset)
+        if not re.match(rb"\s*%d\s+%d\s+obj\b" % (ref.idnum, ref.generation), chunk):
+            return None
+        end = chunk.find(b"stream")
+        return chunk[:end] if end > 0 else None
 
     # --- everything else: rendered as a viewer shows it ------------------------------
 
@@ -200,17 +214,19 @@ class PdfPages:
         rotated = page.get_rotation() in (90, 270)
         size_w, size_h = (height_pt, width_pt) if rotated else (width_pt, height_pt)
         check_pixels(self.path, round(size_w * scale), round(size_h * scale), f"page {number}")
-        if colour:
-            rgb = np.ascontiguousarray(page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3])
-            rgb_or_none = colour_or_none(rgb)
-            gray = gray_of(rgb)
-        else:
-            rgb_or_none = None
-            gray = page.render(scale=scale, grayscale=True).to_numpy()
-            gray = np.ascontiguousarray(gray[:, :, 0] if gray.ndim == 3 else gray)
+        # Rendered in colour even for grey pages: pdfium's grey bitmaps take 2-3 times as long.
+        rgb = np.ascontiguousarray(page.render(scale=scale, rev_byteorder=True).to_numpy()[:, :, :3])
+        gray = gray_of(rgb)
+        rgb_or_none = colour_or_none(rgb) if colour else None
         damaged = f"{self.path}: page {number}: {'; '.join(damage)}" if damage else None
         return converted(gray, dpi, ".png" if bitonal else ".jpg", colour=rgb_or_none, bitonal=bitonal,
                          vector_only=not images, damaged=damaged)
+
+
+def _plain_colour(image: Any) -> bool:
+    """Grey or RGB: what libjpeg gives is what pdfium shows (CMYK, indexed, separations are rendered)."""
+    metadata = image.get_metadata()
+    return bool(metadata.colorspace in PLAIN_COLOUR_SPACES and metadata.bits_per_pixel in PLAIN_BITS_PER_PIXEL)
 
 
 def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
@@ -234,7 +250,7 @@ def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
             return "its image data ends early (rows are missing)"
         return None
     try:  # CCITT, JBIG2, JPX: decoding it is the only test
-        image.get_bitmap().close()
+        image.get_bitmap()
     except pdfium.PdfiumError:
         return f"its {'/'.join(filters)} image cannot be decoded"
     return None

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import cv2
 import numpy as np
@@ -115,6 +116,9 @@ def colour_or_none(rgb: np.ndarray) -> np.ndarray | None:
     return rgb
 
 
+_SINK: IO[bytes] | None = None
+
+
 @contextmanager
 def decoder_messages() -> Iterator[list[str]]:
     """Collect what C decoders (libjpeg, libpng, libtiff) print on stderr meanwhile.
@@ -122,6 +126,7 @@ def decoder_messages() -> Iterator[list[str]]:
     They write straight to file descriptor 2 without naming the file; the
     caller names it. The list receives the text when the block ends.
     """
+    global _SINK
     collected: list[str] = []
     try:
         sys.stderr.flush()
@@ -129,17 +134,20 @@ def decoder_messages() -> Iterator[list[str]]:
     except (OSError, ValueError):  # no real stderr (embedded use): nothing to collect
         yield collected
         return
-    with tempfile.TemporaryFile() as tmp:
-        os.dup2(tmp.fileno(), 2)
-        try:
-            yield collected
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            tmp.seek(0)
-            text = tmp.read().decode("utf-8", "replace").strip()
-            if text:
-                collected.append(text)
+    if _SINK is None:
+        _SINK = tempfile.TemporaryFile()  # noqa: SIM115 - one per process, kept open, emptied before each use
+    _SINK.seek(0)
+    _SINK.truncate()
+    os.dup2(_SINK.fileno(), 2)
+    try:
+        yield collected
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        _SINK.seek(0)
+        text = _SINK.read().decode("utf-8", "replace").strip()
+        if text:
+            collected.append(text)
 
 
 def decode_jpeg(data: bytes, where: str, *, colour: bool) -> tuple[np.ndarray | None, np.ndarray | None, str | None]:
