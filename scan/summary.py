@@ -32,6 +32,8 @@ class FileSummary:
     flagged: int = 0
     resumed: int = 0
     reread: int = 0
+    #: Stored page images that were missing from the data folder and were written again from the file.
+    repaired: int = 0
     skipped: str | None = None
     error: str | None = None
     statuses: Counter[str] = field(default_factory=Counter)
@@ -127,6 +129,8 @@ class ScanSummary:
                 head += f" (resumed: {f.resumed} page(s) stored by an earlier run)"
             if f.reread:
                 head += f" ({f.reread} page(s) read again: their case is known now)"
+            if f.repaired:
+                head += f" ({f.repaired} missing page image(s) written again)"
             out.append(head + ("" if f.problems else ", no problems"))
             out.extend(f"    - {p}" for p in f.problem_lines())
         if self.passed_over:
