@@ -168,11 +168,9 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
         fs.skipped = "already scanned (same content), nothing changed"
         if fs.repaired:
             fs.skipped = f"already scanned (same content); {fs.repaired} missing page image(s) written again"
-        waiting = conn.execute("SELECT COUNT(*) FROM scanned_pages WHERE source_id = ? AND status = 'unidentified'",
-                               (state.id,)).fetchone()[0]
-        if waiting:
-            fs.statuses["unidentified"] += waiting
-            fs.skipped += f"; {waiting} of its page(s) still wait in the unidentified queue"
+        _count_waiting(conn, state.id, set(), fs)
+        if fs.waiting:
+            fs.skipped += f"; {fs.waiting} of its page(s) still wait in the unidentified queue"
         return fs
     try:
         reader = SourceReader(path)
@@ -199,9 +197,20 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
                     f" {fs.pages} page(s) before were stored")
         finish_source(conn, state.id, f"{path}: {fs.error}")
         pages.restart()
+        _count_waiting(conn, state.id, set(todo[:fs.pages]), fs)
         return fs
     finish_source(conn, state.id)
+    _count_waiting(conn, state.id, set(todo), fs)
     return fs
+
+
+def _count_waiting(conn: sqlite3.Connection, source_id: int, read_now: set[int], fs: FileSummary) -> None:
+    """Add the file's pages an earlier run stored that still wait for a person: the summary covers every page."""
+    rows = conn.execute("SELECT page_number, reason FROM scanned_pages WHERE source_id = ? AND status = 'unidentified'"
+                        " ORDER BY page_number", (source_id,)).fetchall()
+    for row in rows:
+        if int(row[0]) not in read_now:
+            fs.add_waiting(int(row[0]), row[1])
 
 
 def repair_images(conn: sqlite3.Connection, data: Path, source_id: int, path: Path) -> int:

@@ -102,3 +102,36 @@ def test_leftover_temporary_files_are_removed_next_run(tmp_path: Path) -> None:
     mine.write_bytes(b"being written")
     assert clean_leftovers(data) == 1
     assert not dead.exists() and mine.exists()
+
+
+def _interrupt_after_first_page(db: Path) -> None:
+    """Leave the database as a run killed after storing page 1 leaves it: file pending, later pages absent."""
+    conn = sqlite3.connect(db)
+    with conn:
+        later = [r[0] for r in conn.execute("SELECT id FROM scanned_pages WHERE page_number > 1")]
+        for table, column in (("box_values", "page_id"), ("region_values", "page_id"), ("box_reads", "page_id"),
+                              ("scanned_pages", "id")):
+            conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(i,) for i in later])
+        conn.execute("UPDATE source_files SET status = 'pending', completed_at = NULL")
+    conn.close()
+
+
+def test_a_resumed_scan_counts_the_pages_an_earlier_run_left_waiting(tmp_path: Path, pack) -> None:  # type: ignore[no-untyped-def]
+    from tests.omr_fixtures import blank_sheet
+
+    db = _db(tmp_path, pack)
+    pdf = write_pdf(tmp_path / "a.pdf", [blank_sheet(), marked_page(pack, 4, seed=4)[0]])
+    run_scan(db, [pdf], progress=False)
+    _interrupt_after_first_page(db)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    resumed = subprocess.run(_scan_args(pdf, db), cwd=ROOT, capture_output=True, env=env, timeout=TIMEOUT_S,
+                             check=False)
+    out = resumed.stdout.decode()
+    assert "resumed: 1 page(s)" in out
+    assert "1 unidentified (1 of them stored by an earlier run)" in out
+    assert "page 1: blank page (stored by an earlier run, still waiting)" in out
+    assert resumed.returncode == 9, out  # ScanIncomplete: the blank page still waits for a person
+    repeated = subprocess.run(_scan_args(pdf, db), cwd=ROOT, capture_output=True, env=env, timeout=TIMEOUT_S,
+                              check=False)
+    assert repeated.returncode == 9
+    assert "1 of its page(s) still wait" in repeated.stdout.decode()
