@@ -15,8 +15,9 @@ from pathlib import Path
 from tqdm import tqdm
 
 from scan.inputs import SourceReader, discover, passed_over, sha256_file, sniff
+from scan.paths import clean_leftovers, write_atomic
 from scan.pipeline import PageResult, close_reader, init_worker, read_page
-from scan.store import begin_source, finish_source, rereadable_pages, set_page_count, store_page
+from scan.store import begin_source, finish_source, missing_images, rereadable_pages, set_page_count, store_page
 from scan.summary import FileSummary, ScanSummary
 from softa.db import connect, data_dir, register_case
 from softa.errors import InputFileError, LayoutError, ManifestError
@@ -117,6 +118,7 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
     """Scan the inputs into the database; every page ends stored and accounted for in the summary."""
     conn = connect(db_path)
     data = data_dir(db_path)
+    clean_leftovers(data)  # temporary files of writes an earlier run could not finish
     for layout_file in layout_files:
         line = register_layout_file(conn, layout_file)
         if notes is not None:
@@ -160,14 +162,15 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
     except OSError:
         media = None
     state = begin_source(conn, path, sha, size, media)
+    fs.repaired = repair_images(conn, data, state.id, path)
     retry = rereadable_pages(conn, state.id)
     if state.status == "complete" and not retry:
         fs.skipped = "already scanned (same content), nothing changed"
-        waiting = conn.execute("SELECT COUNT(*) FROM scanned_pages WHERE source_id = ? AND status = 'unidentified'",
-                               (state.id,)).fetchone()[0]
-        if waiting:
-            fs.statuses["unidentified"] += waiting
-            fs.skipped += f"; {waiting} of its page(s) still wait in the unidentified queue"
+        if fs.repaired:
+            fs.skipped = f"already scanned (same content); {fs.repaired} missing page image(s) written again"
+        _count_waiting(conn, state.id, set(), fs)
+        if fs.waiting:
+            fs.skipped += f"; {fs.waiting} of its page(s) still wait in the unidentified queue"
         return fs
     try:
         reader = SourceReader(path)
@@ -194,6 +197,43 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
                     f" {fs.pages} page(s) before were stored")
         finish_source(conn, state.id, f"{path}: {fs.error}")
         pages.restart()
+        _count_waiting(conn, state.id, set(todo[:fs.pages]), fs)
         return fs
     finish_source(conn, state.id)
+    _count_waiting(conn, state.id, set(todo), fs)
     return fs
+
+
+def _count_waiting(conn: sqlite3.Connection, source_id: int, read_now: set[int], fs: FileSummary) -> None:
+    """Add the file's pages an earlier run stored that still wait for a person: the summary covers every page."""
+    rows = conn.execute("SELECT page_number, reason FROM scanned_pages WHERE source_id = ? AND status = 'unidentified'"
+                        " ORDER BY page_number", (source_id,)).fetchall()
+    for row in rows:
+        if int(row[0]) not in read_now:
+            fs.add_waiting(int(row[0]), row[1])
+
+
+def repair_images(conn: sqlite3.Connection, data: Path, source_id: int, path: Path) -> int:
+    """Write again the stored images of this file's pages that are missing from the data folder.
+
+    Only the exact bytes stored before are written (checked by their SHA-256); returns how many.
+    """
+    missing = missing_images(conn, data, source_id)
+    if not missing:
+        return 0
+    repaired = 0
+    try:
+        with SourceReader(path) as reader:
+            for number, (image_path, image_sha) in sorted(missing.items()):
+                if number > reader.page_count:
+                    continue
+                try:
+                    image = reader.load(number)
+                except InputFileError:
+                    continue
+                if image.image_sha256 == image_sha:
+                    write_atomic(data / image_path, image.stored_bytes)
+                    repaired += 1
+    except InputFileError:
+        return repaired
+    return repaired

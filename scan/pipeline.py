@@ -19,7 +19,7 @@ from scan.inputs import PageImage, SourceReader
 from scan.omr.decide import decide_page, page_quality
 from scan.omr.measure import measure_boxes
 from scan.omr.register import Registration, register_page
-from scan.paths import page_image_path, region_image_path, write_atomic
+from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
 from softa.errors import InputFileError
 from softa.imaging import crop_upright, encode_png
 from softa.layout import MM_PER_INCH, PageLayout, layout_from_json, parse_qr_payload
@@ -188,7 +188,7 @@ def _write_files(result: PageResult, source_sha: str) -> PageResult:
     """Write the page image and region crops here, in the worker; send back only their paths."""
     if _DATA is None or result.image is None:
         return result
-    image_path = page_image_path(source_sha, result.page_number, result.image_ext)
+    image_path = page_image_path(result.image_sha256 or sha256_bytes(result.image), result.image_ext)
     write_atomic(_DATA / image_path, result.image)
     regions = result.regions
     if result.status == "identified" and result.image_sha256:

@@ -13,7 +13,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from scan.paths import page_image_path, region_image_path, write_atomic
+from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
 from scan.pipeline import BoxRead, PageResult
 from softa.db import now, transaction
 
@@ -79,6 +79,13 @@ def known_image(conn: sqlite3.Connection, image_sha256: str, other_than: int | N
                         (image_sha256, other_than)).fetchone() is not None
 
 
+def missing_images(conn: sqlite3.Connection, data: Path, source_id: int) -> dict[int, tuple[str, str]]:
+    """Stored pages of a file whose image is gone from the data folder: page number -> (path, sha)."""
+    rows = conn.execute("SELECT page_number, image_path, image_sha256 FROM scanned_pages WHERE source_id = ?"
+                        " AND image_path IS NOT NULL AND image_sha256 IS NOT NULL", (source_id,)).fetchall()
+    return {int(r[0]): (r[1], r[2]) for r in rows if not (data / r[1]).is_file()}
+
+
 def rereadable_pages(conn: sqlite3.Connection, source_id: int) -> dict[int, int]:
     """Unidentified pages of a file whose case or page became known since: page number -> row id."""
     rows = conn.execute(
@@ -117,13 +124,13 @@ def store_page(conn: sqlite3.Connection, data: Path, source_id: int, source_sha:
     ``replace_id``: the unidentified row of this page, read again now that its
     case is known; it is updated in place (same id) instead of added.
     """
+    # Images are named by content and never deleted here: the file a worker wrote for an image that is
+    # stored already is that stored image's own file (rewritten with the same bytes, which repairs it).
     if result.image_sha256 and known_image(conn, result.image_sha256, replace_id):
-        if result.image_path:  # written by the worker before anyone knew
-            (data / result.image_path).unlink(missing_ok=True)
         return StoredPage(page_id=None, status="same_image", reason="same image already stored", flagged=0, boxes=0)
     image_path = result.image_path
     if result.image is not None:
-        image_path = page_image_path(source_sha, result.page_number, result.image_ext)
+        image_path = page_image_path(result.image_sha256 or sha256_bytes(result.image), result.image_ext)
         write_atomic(data / image_path, result.image)
     if result.status == "identified" and result.image_sha256:
         for crop in result.regions:

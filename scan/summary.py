@@ -33,6 +33,10 @@ class FileSummary:
     flagged: int = 0
     resumed: int = 0
     reread: int = 0
+    #: Stored page images that were missing from the data folder and were written again from the file.
+    repaired: int = 0
+    #: Pages stored by an earlier run that still wait unidentified (counted in ``statuses`` too).
+    waiting: int = 0
     skipped: str | None = None
     error: str | None = None
     statuses: Counter[str] = field(default_factory=Counter)
@@ -54,6 +58,13 @@ class FileSummary:
         if error:
             text += f" ({error})"
         self.problems.append((page_number, text))
+
+    def add_waiting(self, page_number: int, reason: str | None) -> None:
+        """A page an earlier run stored that still waits unidentified (not read again by this run)."""
+        self.waiting += 1
+        self.statuses["unidentified"] += 1
+        self.problems.append((page_number, f"{REASON_TEXT.get(reason or '', reason or 'unidentified')}"
+                                           " (stored by an earlier run, still waiting)"))
 
     def progress_line(self) -> str:
         """One line for a log while the batch runs: the file and what became of it."""
@@ -110,10 +121,12 @@ class ScanSummary:
         """The summary as printed at the end of `softa scan`."""
         boxes, flagged = self.total("boxes"), self.total("flagged")
         share = f" ({100 * flagged / boxes:.2f} %)" if boxes else ""
+        earlier = self.total("waiting")
+        waiting = f" ({earlier} of them stored by an earlier run)" if earlier else ""
         out = [
             f"Scanned {len(self.files)} file(s), {self.total('pages')} page(s) read: "
             f"{self.total('identified')} identified, {self.status_count('duplicate')} duplicate(s), "
-            f"{self.unidentified} unidentified, {self.status_count('same_image')} already stored; "
+            f"{self.unidentified} unidentified{waiting}, {self.status_count('same_image')} already stored; "
             f"{flagged} of {boxes} boxes flagged{share}.",
         ]
         for f in self.files:
@@ -128,6 +141,8 @@ class ScanSummary:
                 head += f" (resumed: {f.resumed} page(s) stored by an earlier run)"
             if f.reread:
                 head += f" ({f.reread} page(s) read again: their case is known now)"
+            if f.repaired:
+                head += f" ({f.repaired} missing page image(s) written again)"
             out.append(head + ("" if f.problems else ", no problems"))
             out.extend(f"    - {p}" for p in f.problem_lines())
         if self.passed_over:
@@ -147,10 +162,10 @@ class ScanSummary:
             problems.append(f"{len(failed)} file(s) could not be read: " + ", ".join(str(f.path) for f in failed))
         if problems:
             hint = "assign or set aside the pages with `softa review`; fix or rescan failed files"
-            if any(text == REASON_TEXT["printed_form"] for f in self.files for _, text in f.problems):
+            if any(text.startswith(REASON_TEXT["printed_form"]) for f in self.files for _, text in f.problems):
                 hint = ("scan the filled-in paper, not the PDF `softa forms` wrote (keep those out of the scan "
                         "folders); " + hint)
-            if any(text == REASON_TEXT["unknown_case"] for f in self.files for _, text in f.problems):
+            if any(text.startswith(REASON_TEXT["unknown_case"]) for f in self.files for _, text in f.problems):
                 hint = ("for pages of an unknown case: run `softa forms CASE.toml` on this database, or give "
                         "--layout <case>_layout.json, and scan again; otherwise " + hint)
             raise ScanIncomplete("; ".join(problems), hint=hint)
