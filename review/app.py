@@ -21,7 +21,7 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import access, decisions
+from review import access, decisions, rows
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
@@ -464,11 +464,16 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     def image_row() -> Response:
         case_id, group = request.args.get("case_id", ""), request.args.get("group", "")
         mark = request.args.get("box", "")
-        row = db().execute("SELECT bv.page_id FROM box_values bv JOIN layout_boxes lb ON lb.case_id = bv.case_id "
-                           "AND lb.box_id = bv.box_id WHERE bv.case_id = ? AND lb.grp = ? AND bv.page_id IS NOT NULL "
-                           "LIMIT 1", (case_id, group)).fetchone()
-        boxes = _layout_rects(case_id, "group", group)
-        if row is None or not boxes:
+        part = _int(request.args.get("part"), None)
+        if part is None:
+            part = rows.box_page_index(db(), case_id, mark) if mark else None
+        if part is None:
+            parts = rows.row_parts(db(), case_id, group)
+            part = parts[0].page_index if parts else -1
+        # Only the boxes printed on this part's page, cut from the scanned page they were read from.
+        in_part, page_id = rows.part_boxes(db(), case_id, group, part)
+        boxes = [b for b in _layout_rects(case_id, "group", group) if b[0] in in_part]
+        if page_id is None or not boxes:
             abort(404)
         target = next((rect for box_id, rect, _ in boxes if box_id == mark), None)
         if boxes[0][2] == "timeline" and target is not None:
@@ -478,7 +483,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         left = ROW_TEXT_LEFT_PT if boxes[0][2] != "rating" else min(r[0] for r in rects) - RATING_LABEL_PT
         highlight = [rect for box_id, rect, _ in boxes if box_id == mark]
         try:
-            return _image(row_snippet(db(), files, row["page_id"], rects, highlight, left_pt=left), "image/png")
+            return _image(row_snippet(db(), files, page_id, rects, highlight, left_pt=left), "image/png")
         except SnippetError:
             abort(404)
 
