@@ -77,13 +77,19 @@ def _guarded(text: str | None) -> str:
 
 
 def audit_rows(conn: sqlite3.Connection, cases: Iterable[str] | None = None) -> list[tuple[str, ...]]:
-    """Audit log rows (oldest first), limited to ``cases`` when given (case-less rows are always kept)."""
+    """Audit log rows (oldest first), limited to ``cases`` when given.
+
+    Rows of no registered case are always kept: a page set aside without a case, or one whose QR names
+    a case that is not in the database, belongs to no exported case but is a decision all the same.
+    """
     rows = conn.execute("SELECT at, actor, action, case_id, target, old_value, new_value, note FROM audit_log "
                         "ORDER BY at, id").fetchall()
     wanted = set(cases) if cases is not None else None
+    registered = {r[0] for r in conn.execute("SELECT case_id FROM cases")}
     out: list[tuple[str, ...]] = []
     for r in rows:
-        if wanted is not None and r["case_id"] is not None and r["case_id"] not in wanted:
+        case_id = r["case_id"]
+        if wanted is not None and case_id is not None and case_id in registered and case_id not in wanted:
             continue
         # Typed text (names, notes, transcriptions) is guarded; softa's own values ("-2 (reviewed)") stay.
         typed = (r["case_id"] or "", r["at"], r["actor"], r["action"], r["target"])

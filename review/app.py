@@ -21,12 +21,12 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import access, decisions
+from review import access, dbutil, decisions, rows
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
 from review.snippets import SnippetError, box_snippet, page_preview, region_snippet, row_snippet
-from softa.db import case_ids, connect, data_dir
+from softa.db import case_ids, data_dir
 from softa.errors import ConflictError, SoftaError
 from softa.layout import POINTS_PER_MM, CaseLayout, layout_from_json
 
@@ -123,7 +123,7 @@ class UndoStore:
 
 
 def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_hosts: tuple[str, ...] = (),
-               token: str | None = None,
+               token: str | None = None, read_only: bool | None = None,
                finding_source: FindingSource | None = None,
                read_assigned_page: decisions.AssignFn | None = None,
                apply_page_reads: decisions.ApplyFn | None = None,
@@ -132,7 +132,9 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     ``token`` is the access token of the printed address (a fresh one when None,
     in ``app.config["SOFTA_ACCESS_TOKEN"]``); ``allowed_hosts`` are the names
-    besides the loopback ones that the Host header may carry.
+    besides the loopback ones that the Host header may carry. ``read_only``
+    (default: whether this process can write the file) opens the database
+    read-only: everything can be looked at, no decision is taken.
     """
     app = Flask(__name__)
     app.config.update(
@@ -158,7 +160,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     def db() -> sqlite3.Connection:
         if "conn" not in g:
-            g.conn = connect(db_path, create=False)
+            g.conn = dbutil.open_db(db_path, read_only=app.config[dbutil.READ_ONLY_CONFIG])
         conn: sqlite3.Connection = g.conn
         return conn
 
@@ -178,6 +180,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         return str(session["sid"])
 
     access.install(app, token=token or access.new_token(), host_names=allowed_hosts)
+    dbutil.install_read_only(app, dbutil.is_read_only(db_path) if read_only is None else read_only)
 
     @app.before_request
     def _guard() -> BaseResponse | tuple[str, int] | None:
@@ -244,10 +247,10 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     @app.post("/naam")
     def set_name() -> BaseResponse | tuple[str, int]:
-        name = " ".join(request.form.get("name", "").split())[:MAX_NAME_CHARS]
-        if not name:
-            return render_template("name.html", next=access.safe_next(request.form.get("next")),
-                                   error="Vul je naam of initialen in."), 400
+        name = " ".join(request.form.get("name", "").split())
+        if not name or len(name) > MAX_NAME_CHARS:
+            error = "Vul je naam of initialen in." if not name else too_long("De naam", len(name), MAX_NAME_CHARS)
+            return render_template("name.html", next=access.safe_next(request.form.get("next")), error=error), 400
         session["reviewer"] = name
         # Only local paths: never redirect to another site.
         return redirect(access.safe_next(request.form.get("next")))
@@ -275,9 +278,11 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         key = request.args.get("key", "")
         return render_item(key)
 
-    def render_item(key: str, *, conflict: str | None = None, problem: str | None = None) -> Any:
-        q = queue()
-        detail = load_detail(db(), findings, key, case_filter())
+    def render_item(key: str, *, conflict: str | None = None, problem: str | None = None,
+                    kept: str | None = None) -> Any:
+        with dbutil.read_snapshot(db()):
+            q = queue()
+            detail = load_detail(db(), findings, key, case_filter())
         if detail is None:
             return render_template("error.html", title="Niet gevonden",
                                    message="Dit item bestaat niet (meer)."), 404
@@ -293,7 +298,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             f"item_{kind}.html", key=key, kind=kind, d=detail, queue=q, counts=q.counts(), pos=pos,
             position=(pos + 1) if pos is not None else None, prev_url=item_url(prev_key) if prev_key else None,
             next_url=item_url(next_key) if next_key else url_for("done", case=case_filter()),
-            is_open=pos is not None, case=case_filter(), cases=case_ids(db()), conflict=conflict,
+            is_open=pos is not None, case=case_filter(), cases=case_ids(db()), conflict=conflict, kept=kept,
             undo=undo_store.peek(sid()), hook_missing=problem or _missing_hooks(kind))
         if problem:
             return page
@@ -348,12 +353,16 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     @app.post("/beslis/tekst")
     def decide_text() -> BaseResponse | tuple[str, int] | str:
         case_id, region_id = _field("case_id"), _field("region")
-        text = request.form.get("text", "").replace("\r\n", "\n").strip()[:MAX_TEXT_CHARS]
+        text = request.form.get("text", "").replace("\r\n", "\n").strip()
         key = f"text:{case_id}:{region_id}"
+        if len(text) > MAX_TEXT_CHARS:
+            # Never cut a person's text short: refuse it whole and give it back to shorten.
+            return render_item(key, problem=too_long("De tekst", len(text), MAX_TEXT_CHARS), kept=text), 422
         try:
             step = decisions.transcribe(db(), case_id, region_id, text, _int_field("version"), _name())
         except ConflictError as exc:
-            return conflict_response(key, exc)
+            # The other reviewer's text is stored; this reviewer's text is shown back, not thrown away.
+            return render_item(key, conflict=exc.message, kept=text)
         return decided(key, step, "Tekst opgeslagen.")
 
     @app.post("/beslis/pagina")
@@ -361,7 +370,9 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         page_id = _int_field("page_id")
         key = f"page:{page_id}"
         action = request.form.get("action")
-        note = request.form.get("note", "").strip()[:MAX_NOTE_CHARS]
+        note = request.form.get("note", "").strip()
+        if len(note) > MAX_NOTE_CHARS:
+            return render_item(key, problem=too_long("De notitie", len(note), MAX_NOTE_CHARS), kept=note), 422
         try:
             if action == "set_aside":
                 step = decisions.set_aside(db(), page_id, note or "geen formulier", _int_field("version"), _name())
@@ -387,13 +398,16 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         key = f"duplicate:{duplicate_id}"
         apply = hooks["apply"]()
         chosen = _int_field("chosen")
+        note = request.form.get("note", "").strip()
+        if len(note) > MAX_NOTE_CHARS:
+            return render_item(key, problem=too_long("De notitie", len(note), MAX_NOTE_CHARS), kept=note), 422
 
         def unavailable(_conn: sqlite3.Connection, _page_id: int) -> None:
             abort(503)
 
         try:
             step = decisions.resolve_duplicate(db(), duplicate_id, chosen, _int_field("version"), _name(),
-                                        request.form.get("note", "").strip()[:MAX_NOTE_CHARS], apply or unavailable)
+                                        note, apply or unavailable)
         except ConflictError as exc:
             return conflict_response(key, exc)
         return decided(key, step, "Keuze opgeslagen.")
@@ -402,7 +416,9 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     def decide_finding() -> BaseResponse | tuple[str, int] | str:
         case_id, finding_key = _field("case_id"), _field("finding")
         key = f"finding:{case_id}:{finding_key}"
-        note = request.form.get("note", "").strip()[:MAX_NOTE_CHARS]
+        note = request.form.get("note", "").strip()
+        if len(note) > MAX_NOTE_CHARS:
+            return render_item(key, problem=too_long("De notitie", len(note), MAX_NOTE_CHARS), kept=note), 422
         finding = findings.finding(db(), case_id, finding_key)
         if finding is None:
             return render_template("error.html", title="Niet gevonden",
@@ -464,11 +480,16 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     def image_row() -> Response:
         case_id, group = request.args.get("case_id", ""), request.args.get("group", "")
         mark = request.args.get("box", "")
-        row = db().execute("SELECT bv.page_id FROM box_values bv JOIN layout_boxes lb ON lb.case_id = bv.case_id "
-                           "AND lb.box_id = bv.box_id WHERE bv.case_id = ? AND lb.grp = ? AND bv.page_id IS NOT NULL "
-                           "LIMIT 1", (case_id, group)).fetchone()
-        boxes = _layout_rects(case_id, "group", group)
-        if row is None or not boxes:
+        part = _int(request.args.get("part"), None)
+        if part is None:
+            part = rows.box_page_index(db(), case_id, mark) if mark else None
+        if part is None:
+            parts = rows.row_parts(db(), case_id, group)
+            part = parts[0].page_index if parts else -1
+        # Only the boxes printed on this part's page, cut from the scanned page they were read from.
+        in_part, page_id = rows.part_boxes(db(), case_id, group, part)
+        boxes = [b for b in _layout_rects(case_id, "group", group) if b[0] in in_part]
+        if page_id is None or not boxes:
             abort(404)
         target = next((rect for box_id, rect, _ in boxes if box_id == mark), None)
         if boxes[0][2] == "timeline" and target is not None:
@@ -478,7 +499,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         left = ROW_TEXT_LEFT_PT if boxes[0][2] != "rating" else min(r[0] for r in rects) - RATING_LABEL_PT
         highlight = [rect for box_id, rect, _ in boxes if box_id == mark]
         try:
-            return _image(row_snippet(db(), files, row["page_id"], rects, highlight, left_pt=left), "image/png")
+            return _image(row_snippet(db(), files, page_id, rects, highlight, left_pt=left), "image/png")
         except SnippetError:
             abort(404)
 
@@ -513,6 +534,12 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
 
     app.jinja_env.globals["qs"] = urlencode
     return app
+
+
+def too_long(what: str, length: int, limit: int) -> str:
+    """Dutch: a text over its limit is not stored (never cut short)."""
+    return (f"{what} is {length:,} tekens lang; er passen er hoogstens {limit:,} in. Er is niets opgeslagen: "
+            "maak de tekst korter en sla opnieuw op.").replace(",", ".")
 
 
 def _name() -> str:

@@ -39,6 +39,14 @@ def _stale(what: str, other: str | None = None) -> ConflictError:
     return ConflictError(f"{what}: {STALE}", hint="herlaad het item en beslis opnieuw")
 
 
+def _other(row: sqlite3.Row, reviewer: str) -> str | None:
+    """The other reviewer who decided a row (None when nobody else did)."""
+    keys = row.keys()
+    who = row["reviewer"] if "reviewer" in keys else None
+    status = row["status"] if "status" in keys else None
+    return who if who and who != reviewer and status in ("reviewed", "transcribed") else None
+
+
 def _bool(value: Any) -> bool | None:
     return None if value is None else bool(value)
 
@@ -52,10 +60,13 @@ def decide_box(conn: sqlite3.Connection, case_id: str, box_id: str, checked: boo
         if row is None:
             raise ConflictError(f"vakje {box_id}: {GONE}")
         if row["version"] != version:
+            raise _stale(f"vakje {box_id}", _other(row, reviewer))
+        # Conditional on the version shown: never two decisions on one version, whatever the locking.
+        changed = conn.execute("UPDATE box_values SET checked = ?, status = 'reviewed', reviewer = ?, reviewed_at = ?, "
+                               "version = version + 1 WHERE case_id = ? AND box_id = ? AND version = ?",
+                               (int(checked), reviewer, now(), case_id, box_id, version)).rowcount
+        if changed != 1:
             raise _stale(f"vakje {box_id}")
-        conn.execute("UPDATE box_values SET checked = ?, status = 'reviewed', reviewer = ?, reviewed_at = ?, "
-                     "version = version + 1 WHERE case_id = ? AND box_id = ?",
-                     (int(checked), reviewer, now(), case_id, box_id))
         audit(conn, actor=reviewer, action="review_box", case_id=case_id, target=box_id,
               old={"checked": _bool(row["checked"]), "status": row["status"]},
               new={"checked": checked, "status": "reviewed"})
@@ -85,7 +96,7 @@ def decide_rating(conn: sqlite3.Connection, case_id: str, group: str, value: int
         if not rows:
             raise ConflictError(f"rij {group}: {GONE}")
         if rating_token(rows) != token:
-            raise _stale(f"rij {group}")
+            raise _stale(f"rij {group}", next((_other(r, reviewer) for r in rows if _other(r, reviewer)), None))
         if value is not None and value not in {r["value"] for r in rows}:
             raise ConflictError(f"rij {group}: waarde {value} staat niet op het formulier",
                                 hint="kies een van de waarden van de rij")
@@ -118,10 +129,12 @@ def transcribe(conn: sqlite3.Connection, case_id: str, region_id: str, text: str
         if row is None:
             raise ConflictError(f"tekstvak {region_id}: {GONE}")
         if row["version"] != version:
+            raise _stale(f"tekstvak {region_id}", _other(row, reviewer))
+        changed = conn.execute("UPDATE region_values SET transcription = ?, status = 'transcribed', reviewer = ?, "
+                               "reviewed_at = ?, version = version + 1 WHERE case_id = ? AND region_id = ? "
+                               "AND version = ?", (text, reviewer, now(), case_id, region_id, version)).rowcount
+        if changed != 1:
             raise _stale(f"tekstvak {region_id}")
-        conn.execute("UPDATE region_values SET transcription = ?, status = 'transcribed', reviewer = ?, "
-                     "reviewed_at = ?, version = version + 1 WHERE case_id = ? AND region_id = ?",
-                     (text, reviewer, now(), case_id, region_id))
         audit(conn, actor=reviewer, action="transcribe", case_id=case_id, target=region_id,
               old=row["transcription"], new=text)
     return {"kind": "text", "case": case_id, "label": f"tekstvak {region_id}", "region": region_id,
@@ -134,8 +147,16 @@ def _open_page(conn: sqlite3.Connection, page_id: int, version: int) -> sqlite3.
     if row is None:
         raise ConflictError(f"pagina {page_id}: {GONE}")
     if row["version"] != version or row["status"] != "unidentified":
-        raise _stale(f"pagina {page_id}")
+        raise _stale(f"pagina {page_id}", last_actor(conn, (f"page {page_id}", f"page:{page_id}")))
     return row
+
+
+def last_actor(conn: sqlite3.Connection, targets: tuple[str, ...]) -> str | None:
+    """Who last decided on one of these audit targets (the scanner's own entries excluded)."""
+    marks = ",".join("?" * len(targets))
+    row = conn.execute(f"SELECT actor FROM audit_log WHERE target IN ({marks}) ORDER BY id DESC LIMIT 1",
+                       targets).fetchone()
+    return row["actor"] if row is not None else None
 
 
 def set_aside(conn: sqlite3.Connection, page_id: int, note: str, version: int, reviewer: str) -> UndoStep:

@@ -12,6 +12,7 @@ from review import describe as d
 from review.decisions import rating_rows, rating_token
 from review.pages import own_identity
 from review.queue import FindingCache, split_key
+from review.rows import RowPart, row_parts
 from softa.instrument import SPREEKTIJD_BALANS, TAALGEBRUIK, load_instrument
 from softa.manifest import Manifest, parse_manifest
 
@@ -85,6 +86,8 @@ class BoxDetail:
     page_id: int | None
     reviewer: str | None
     read: dict[str, Any] | None
+    #: The printed parts of the box's row (two when it continues on another page).
+    parts: tuple[RowPart, ...] = ()
 
 
 def box_detail(conn: sqlite3.Connection, case_id: str, box_id: str) -> BoxDetail | None:
@@ -111,7 +114,8 @@ def box_detail(conn: sqlite3.Connection, case_id: str, box_id: str) -> BoxDetail
                                       row["page_index"]),
                      what=what, when=when, checked=bool(row["checked"]), status=row["status"],
                      reason=d.reason_text(row["reason"]), confidence=row["confidence"], version=row["version"],
-                     page_id=row["page_id"], reviewer=row["reviewer"], read=read)
+                     page_id=row["page_id"], reviewer=row["reviewer"], read=read,
+                     parts=row_parts(conn, case_id, row["grp"]) if row["kind"] != "timeline" else ())
 
 
 def _display(value: int, dimension: str) -> str:

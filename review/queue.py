@@ -136,12 +136,22 @@ class FindingCache:
 #: Completeness findings are settled by the queue's other items (a text to transcribe, a
 #: flag, a duplicate) or by scanning; accepting them with a note would hide the real work.
 HANDLED_ELSEWHERE = "completeness."
+#: The completeness error only scanning settles; shown as a problem above the queue.
+MISSING_PAGE = "completeness.page_missing"
 
 
 def open_warnings(findings: list[Any]) -> list[Any]:
-    """The findings a reviewer can settle here: rule warnings not yet accepted."""
-    return [f for f in findings if f.severity == "warning" and not f.accepted
-            and not f.rule.startswith(HANDLED_ELSEWHERE)]
+    """The findings a reviewer can settle here, errors first: export-blocking errors (a rating row left
+    without a value, two values, ticks after the session's end) and rule warnings not yet accepted."""
+    errors = [f for f in findings if f.severity == "error" and not f.rule.startswith(HANDLED_ELSEWHERE)]
+    warnings = [f for f in findings if f.severity == "warning" and not f.accepted
+                and not f.rule.startswith(HANDLED_ELSEWHERE)]
+    return errors + warnings
+
+
+def blocking_elsewhere(findings: list[Any]) -> list[Any]:
+    """Export-blocking findings no decision here can settle (a page that was never scanned)."""
+    return [f for f in findings if f.severity == "error" and f.rule == MISSING_PAGE]
 
 
 def build_queue(conn: sqlite3.Connection, findings: FindingCache, case_filter: str | None = None) -> Queue:
@@ -186,6 +196,10 @@ def build_queue(conn: sqlite3.Connection, findings: FindingCache, case_filter: s
             continue
         for n, finding in enumerate(warnings):
             items.append(QueueItem(make_key("finding", case_id, finding.key), "finding", case_id, (case_id, n)))
+        missing = blocking_elsewhere(findings.findings(conn, case_id))
+        if missing:
+            problems.append(f"Casus {case_id}: {len(missing)} formulierpagina('s) nog niet gescand; dat blokkeert de "
+                            "export. Scan die pagina's (softa scan).")
     for row in conn.execute(
             "SELECT rv.case_id, rv.region_id, COALESCE(lr.page_index, 0) AS page_index FROM region_values rv "
             "LEFT JOIN layout_regions lr ON lr.case_id = rv.case_id AND lr.region_id = rv.region_id "

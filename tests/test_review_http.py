@@ -278,7 +278,7 @@ def test_two_review_servers_on_one_database(batch: ReviewBatch, app: Flask) -> N
     form = box_form(batch, box_id, "0")
     assert post(other, "/beslis/vakje", form).status_code == 302
     refused = post(mine, "/beslis/vakje", {**form, "checked": "1"})
-    assert refused.status_code == 409 and "intussen gewijzigd" in refused.text
+    assert refused.status_code == 409 and "Bram heeft hier intussen over beslist" in refused.text
     assert (box_row(batch, box_id)["checked"], box_row(batch, box_id)["reviewer"]) == (0, "Bram")
 
 

@@ -83,6 +83,12 @@
       handled = follow("next");
     } else if (key === "k" || key === "ArrowLeft" || key === "ArrowUp") {
       handled = follow("prev");
+    } else if ((key === "Enter" || key === "t") && document.querySelector("[data-typefield]")) {
+      // Text items are not typed into by accident: j/k still move; Enter or t starts typing.
+      var typefield = document.querySelector("[data-typefield]");
+      typefield.focus();
+      typefield.setSelectionRange(typefield.value.length, typefield.value.length);
+      handled = true;
     } else if (key === "u") {
       var undo = document.querySelector("#undo-form button");
       handled = press(undo);
