@@ -13,7 +13,7 @@ from softa.instrument import load_instrument
 from validate.casedata import CaseData
 from validate.engine import RULES, check_case
 from validate.model import Finding
-from validate.wording import QUOTES
+from validate.wording import EXAMPLES, QUOTES
 
 MANUAL = Path("/work/shared/seed/000_8925c79dc77f653f.txt")
 SESSION_WINDOWS = 12  # the sample case lasts 60 minutes
@@ -43,10 +43,11 @@ INDIVIDUAL_CASES = [
     ("guideline.minus2_variety", "H1", "betrokkenheid", [(11, 1), (11, 5)], -2, -1),
     ("guideline.minus1_few", "C2", "veiligheid", [(8, 1), (10, 2), (11, 3)], -1, -2),
     ("guideline.only_positive_above_zero", "C2", "betrokkenheid", [(1, 1)], 0, 1),
-    ("guideline.only_positive_above_zero", "H1", "gezamenlijke_doelperceptie", [(1, 1)], -1, 1),
+    ("guideline.only_positive_above_zero", "H1", "veiligheid", [(1, 1)], -1, 1),
     # open body posture (item 4) is non-verbal only.
     ("guideline.only_nonverbal_plus1", "C2", "veiligheid", [(4, 1), (4, 2)], 2, 1),
-    ("guideline.plus2_variety", "C2", "betrokkenheid", spread([1], range(1, 6)), 2, 1),
+    # one item in two of twelve windows: neither variety nor a fair part of the session.
+    ("guideline.plus2_variety", "C2", "betrokkenheid", spread([1], range(1, 3)), 2, 1),
     ("guideline.plus3_clearly_strong", "H1", "emotionele_band", [(1, 1), (2, 2)], 3, 2),
     ("guideline.mixed_within_one", "C3", "betrokkenheid", [(1, 1), (10, 2)], 2, 1),
     ("guideline.mixed_within_one", "C3", "emotionele_band", [(1, 1), (7, 2)], -2, -1),
@@ -97,8 +98,11 @@ FAMILY_CASES = [
     ("gd.several_members_negative", {"C1": [(7, 1)], "C2": [(8, 2)]}, -1, -3),
     ("gd.mixed", {"C1": [(1, 1)], "C2": [(7, 2)]}, 2, 0),
     ("gd.mixed", {"C1": [(1, 1)], "C2": [(7, 2)]}, -2, -1),
-    # two members negative and one positive: richtlijn 5 and 6 both apply, -3..+1 admissible.
-    ("gd.mixed", {"C1": [(7, 1)], "C2": [(8, 2)], "C3": [(1, 3)]}, 2, -3),
+    # two members negative and one positive: richtlijn 5 (-3/-2) and 6 (-1..+1) cannot both hold; -2/-1 closest.
+    ("gd.mixed", {"C1": [(7, 1)], "C2": [(8, 2)], "C3": [(1, 3)]}, 1, -2),
+    ("gd.mixed", {"C1": [(7, 1)], "C2": [(8, 2)], "C3": [(1, 3)]}, -3, -1),
+    # one member both positive and negative, nobody else: richtlijn 4 and 6 both hold only at -1.
+    ("gd.mixed", {"C1": [(7, 1), (1, 2)]}, 0, -1),
     ("gd.open_disagreement_minus3", {"C2": [(11, 4)]}, -2, -3),
 ]
 
@@ -123,6 +127,14 @@ def test_family_silent_when_only_some_members_positive(case_db: sqlite3.Connecti
     tick(case_db, "1", "C1", "gezamenlijke_doelperceptie", [(1, 1)])
     rate(case_db, "1", "gezin", "gezamenlijke_doelperceptie", 0)
     assert [f.rule for f in check_case(CaseData.load(case_db, CASE)) if f.rule.startswith("gd.")] == []
+
+
+def test_worker_gezamenlijke_doelperceptie_has_no_guideline(case_db: sqlite3.Connection) -> None:  # noqa: F811
+    """The manual gives Gezamenlijke doelperceptie rules only "In de cliënt versie": the worker's is not checked."""
+    tick(case_db, "1", "H1", "gezamenlijke_doelperceptie", [(1, 1)])
+    for rating in (-3, 0, 3):
+        rate(case_db, "1", "H1", "gezamenlijke_doelperceptie", rating)
+        assert [f.rule for f in check_case(CaseData.load(case_db, CASE)) if f.participant == "H1"] == []
 
 
 def test_family_rules_ignore_the_worker_ticks(case_db: sqlite3.Connection) -> None:  # noqa: F811
@@ -193,7 +205,7 @@ def _normalise(text: str) -> str:
 @pytest.mark.skipif(not MANUAL.exists(), reason="the manual is not on this machine")
 def test_quotes_are_the_manuals_words() -> None:
     manual = _normalise(MANUAL.read_text(encoding="utf-8"))
-    for rule, (_, words) in QUOTES.items():
+    for rule, (_, words) in (*QUOTES.items(), *EXAMPLES.items()):
         assert _normalise(words) in manual, rule
 
 

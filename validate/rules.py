@@ -1,39 +1,50 @@
 """The manual's rating guidelines as warnings, for every participant, dimension and slot.
 
-Individual dimensions (client Betrokkenheid, Emotionele band, Veiligheid and all
-four of the worker's dimensions), "Aanvullende richtlijnen" 1-7. The ticked
+Individual dimensions ("Aanvullende richtlijnen ... Betrokkenheid, Veiligheid en
+Emotionele Band" 1-7; the client's three dimensions and the worker's
+Betrokkenheid, Emotionele band and Veiligheid). The worker's Gezamenlijke
+doelperceptie is *not* checked: the manual gives its rules for that dimension
+only "In de cliënt versie" and the individual rules name the other three
+dimensions, so no guideline applies (docs/richtlijnen.md). The ticked
 indicators of a dimension are one of four patterns:
 
 - none ticked -> the rating must be 0 (``guideline.no_ticks_zero``);
-- only negative -> below 0 (``guideline.only_negative_below_zero``), and
-  * -3 "alleen ... als duidelijk is dat die persoon negatief tegenover de
-    hulpverlening staat en dat duidelijk laat zien" / "Als dit gedrag zich de
-    hele sessie voordoet, zal de beoordeling -3 zijn": operationally, negative
-    indicators ticked in at least half of the session's 5-minute windows
-    (``guideline.minus3_clearly_negative`` otherwise);
-  * -2 "als er meerdere verschillende verbale én non-verbale negatieve
-    gedragingen zijn gescoord": at least two different negative items, at least
-    one verbal and, when the form offers non-verbal negative items for this
-    dimension, at least one non-verbal (``guideline.minus2_variety``);
-  * -1 "als er weinig, enkel non-verbale en voornamelijk dezelfde negatieve
-    gedragingen zijn gescoord": warned when the -2 variety is clearly there
-    (``guideline.minus1_few``);
-- only positive -> above 0 (``guideline.only_positive_above_zero``), and
+- only negative -> below 0 (``guideline.only_negative_below_zero``). The manual
+  separates -1, -2 and -3 by "de frequentie en de mate van variatie" and gives
+  the example of one item: "eenmaal of minimaal" -1, "gedurende een redelijk
+  deel van de sessie" -2, "de hele sessie" -3. Frequency is the share of the
+  session's 5-minute windows with a negative indicator ("redelijk deel":
+  FAIR_WINDOW_SHARE, "hele sessie": CLEAR_WINDOW_SHARE); variety is "meerdere
+  verschillende verbale én non-verbale" items.
+  * -3 needs negative indicators through the session (``guideline.minus3_clearly_negative``);
+  * -2 needs variety *or* a redelijk deel (``guideline.minus2_variety``);
+  * -1 is questioned only when the behaviour is clearly not "weinig ... en
+    voornamelijk dezelfde": variety, or verbal negative indicators through the
+    session (``guideline.minus1_few``); non-verbal behaviour "kan gedurende de
+    hele sessie voorkomen" and fits -1's "enkel non-verbale". Between a redelijk deel and the whole session
+    both -1 and -2 are silent: the manual says -2 "kan".
+- only positive -> above 0 (``guideline.only_positive_above_zero``), and, mirroring
+  the negative side:
   * only non-verbal positive items -> +1 (``guideline.only_nonverbal_plus1``);
-  * +2/+3 need "variatie in het soort positieve (verbale en non-verbale)
-    gedragingen": at least two different positive items, at least one verbal
-    (``guideline.plus2_variety``); the worker's forms have no non-verbal items,
-    so non-verbal ones cannot be required;
-  * +3 only when "duidelijk is dat de hulpverlener grote inzet toont of dat de
-    cliënt sterk geïnvesteerd heeft": that variety plus positive indicators in at
-    least half of the windows (``guideline.plus3_clearly_strong``);
+  * +2 needs variety (two different positive items, one verbal; the worker's
+    forms have no non-verbal items, so non-verbal ones cannot be required) *or*
+    a redelijk deel *or* the manual's own +2 example, the client who "oprecht
+    huilt" (client Veiligheid item 3) (``guideline.plus2_variety``);
+  * +3 needs positive indicators through the session (``guideline.plus3_clearly_strong``);
+  * +1 is never questioned: the manual leaves +1..+3 to "het oordeel van de beoordelaar".
 - both positive and negative -> -1, 0 or +1 (``guideline.mixed_within_one``).
 
 Family Gezamenlijke doelperceptie (client version, one rating ``gezin`` from the
-ticks of every member), richtlijnen 2-7: the admissible ratings are the union
-of what every applicable guideline allows (richtlijn 4/5 and 6 can apply at once);
-richtlijn 7 (the ``open_disagreement`` item ticked and a rating above -3) asks
-whether the disagreement was major (``gd.open_disagreement_minus3``).
+ticks of every member), richtlijnen 2-7. Richtlijn 7 comes first: when the
+``open_disagreement`` item (11) is ticked for any member, -3 is consistent and
+no other family rule is applied; any other rating gets richtlijn 7's question
+(``gd.open_disagreement_minus3``), which also says what richtlijnen 2-6 would
+allow if the disagreement was not major. Otherwise a rating must satisfy every
+guideline that applies (richtlijn 4 and 6 can apply at once: only -1 satisfies
+both). Richtlijn 5 (two or more members negative: -3 or -2) and 6 (positive and
+negative indicators: -1, 0 or +1) cannot both be met; the ratings closest to
+both ranges, -2 and -1, are admissible and the warning cites both
+(``FamilyRule.resolution``).
 
 Item rules use the instrument's flags: ``once_per_session`` items ticked in more
 than one window (``item.veiligheid2_once``) and ``end_of_session`` items ticked
@@ -43,7 +54,7 @@ flags a consensus rating outside the two observers' ratings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from softa.instrument import FAMILY, Item
@@ -59,17 +70,27 @@ from validate.casedata import (
     version_of,
 )
 from validate.model import Finding
-from validate.wording import cite, dimension_label, signed, slot_label
+from validate.wording import QUOTES, cite, cite_example, dimension_label, signed, slot_label
 
 #: "Several different" behaviours (meerdere verschillende): more than one item.
 MIN_DIFFERENT_ITEMS = 2
-#: Share of the session's 5-minute windows with indicators that makes behaviour
-#: "clearly" present for -3/+3 ("Als dit gedrag zich de hele sessie voordoet").
+#: "Gedurende een redelijk deel van de sessie" (the -2 example): indicators in at
+#: least a quarter of the session's 5-minute windows.
+FAIR_WINDOW_SHARE = 0.25
+#: "Als dit gedrag zich de hele sessie voordoet" (the -3 example), read as
+#: indicators in at least half of the session's 5-minute windows.
 CLEAR_WINDOW_SHARE = 0.5
-#: The admissible ratings of each guideline (manual's wording).
+#: The items the manual itself names as enough for +2 ("Als de cliënt bijvoorbeeld
+#: oprecht huilt, zal de beoordeling waarschijnlijk +2 zijn"): client Veiligheid 3,
+#: "Cliënt toont kwetsbaarheid (bijv.: bespreekt pijnlijke gevoelens, huilt)".
+PLUS2_EXAMPLE_ITEMS: frozenset[tuple[str, str, int]] = frozenset({("client", "veiligheid", 3)})
+#: The rating scale and the admissible ratings of each guideline (manual's wording).
+SCALE: tuple[int, ...] = (-3, -2, -1, 0, 1, 2, 3)
 BELOW_ZERO = frozenset({-3, -2, -1})
 ABOVE_ZERO = frozenset({1, 2, 3})
 WITHIN_ONE = frozenset({-1, 0, 1})
+#: Richtlijn 7's rating for major disagreement.
+MAJOR_DISAGREEMENT_RATING = -3
 ACCEPT_HINT = "Controleer de score, of accepteer deze waarschuwing met een toelichting in softa review."
 
 
@@ -105,9 +126,20 @@ class Pattern:
         return len(self.positive) >= MIN_DIFFERENT_ITEMS and bool(verbal)
 
     @property
+    def plus2_example(self) -> bool:
+        """A ticked item the manual names as an example of +2 (the client who cries)."""
+        return any((t.item.version, t.item.dimension, t.item.number) in PLUS2_EXAMPLE_ITEMS
+                   for t in self.ticks if t.item.positive)
+
+    @property
     def form_has_nonverbal_negative(self) -> bool:
         """Whether this dimension's form offers non-verbal negative items (the worker's forms do not)."""
         return any(i.nonverbal and not i.positive for i in self.items)
+
+    @property
+    def verbal_negative(self) -> bool:
+        """Whether a verbal (not non-verbal) negative indicator was ticked."""
+        return bool(self.negative - self._nonverbal(self.negative))
 
     @property
     def negative_variety(self) -> bool:
@@ -122,8 +154,57 @@ def _items_text(numbers: Iterable[int]) -> str:
     return ("item " if len(ordered) == 1 else "items ") + ", ".join(str(n) for n in ordered)
 
 
-def _clear(pattern: Pattern, positive: bool, windows: int) -> bool:
-    return len(pattern.windows(positive)) >= CLEAR_WINDOW_SHARE * windows
+def _share(pattern: Pattern, positive: bool, windows: int, share: float) -> bool:
+    """Whether indicators of this polarity were ticked in at least ``share`` of the windows."""
+    return len(pattern.windows(positive)) >= share * windows
+
+
+def _frequency(pattern: Pattern, positive: bool, windows: int) -> str:
+    return f"in {len(pattern.windows(positive))} van de {windows} blokken van {WINDOW_MINUTES} minuten"
+
+
+def _negative_rule(pattern: Pattern, rating: int, windows: int) -> tuple[str, str] | None:
+    found = f"alleen negatieve indicatoren zijn aangevinkt ({_items_text(pattern.negative)})"
+    often = f"{found}, {_frequency(pattern, False, windows)}"
+    fair = _share(pattern, False, windows, FAIR_WINDOW_SHARE)
+    whole = _share(pattern, False, windows, CLEAR_WINDOW_SHARE)
+    if rating not in BELOW_ZERO:
+        return "guideline.only_negative_below_zero", found
+    if rating == -3 and not whole:
+        return "guideline.minus3_clearly_negative", often
+    if rating == -2 and not (pattern.negative_variety or fair):
+        return ("guideline.minus2_variety",
+                f"{often}; dat zijn niet meerdere verschillende verbale én non-verbale negatieve gedragingen, "
+                "en ook niet gedurende een redelijk deel van de sessie")
+    # Non-verbal behaviour "kan gedurende de hele sessie voorkomen" and -1 fits "enkel non-verbale":
+    # frequency alone questions -1 only when a verbal negative indicator recurs.
+    through_session = whole and pattern.verbal_negative
+    if rating == -1 and (pattern.negative_variety or through_session):
+        if pattern.negative_variety:
+            kinds = ("verbale én non-verbale " if pattern.form_has_nonverbal_negative
+                     else "verbale (dit formulier kent geen non-verbale) ")
+            why = f"dat zijn meerdere verschillende {kinds}negatieve gedragingen, wat bij -2 past"
+        else:
+            why = "dat is niet weinig of minimaal: het gedrag komt vrijwel de hele sessie voor"
+        return "guideline.minus1_few", f"{often}; {why}"
+    return None
+
+
+def _positive_rule(pattern: Pattern, rating: int, windows: int) -> tuple[str, str] | None:
+    found = f"alleen positieve indicatoren zijn aangevinkt ({_items_text(pattern.positive)})"
+    often = f"{found}, {_frequency(pattern, True, windows)}"
+    if rating not in ABOVE_ZERO:
+        return "guideline.only_positive_above_zero", found
+    if pattern.only_nonverbal_positive:
+        return ("guideline.only_nonverbal_plus1", f"{found}, alle non-verbaal") if rating != 1 else None
+    fair = _share(pattern, True, windows, FAIR_WINDOW_SHARE)
+    if rating >= 2 and not (pattern.positive_variety or fair or pattern.plus2_example):
+        return ("guideline.plus2_variety",
+                f"{often}; er is geen variatie in het soort positieve gedragingen en het gedrag komt niet "
+                "gedurende een redelijk deel van de sessie voor")
+    if rating == 3 and not _share(pattern, True, windows, CLEAR_WINDOW_SHARE):
+        return "guideline.plus3_clearly_strong", often
+    return None
 
 
 def individual_rule(pattern: Pattern, rating: int, windows: int) -> tuple[str, str] | None:
@@ -138,32 +219,13 @@ def individual_rule(pattern: Pattern, rating: int, windows: int) -> tuple[str, s
                     "aangevinkt")
         return None
     if neg:
-        found = f"alleen negatieve indicatoren zijn aangevinkt ({_items_text(neg)})"
-        if rating not in BELOW_ZERO:
-            return "guideline.only_negative_below_zero", found
-        if rating == -3 and not _clear(pattern, False, windows):
-            return ("guideline.minus3_clearly_negative",
-                    f"{found}, in {len(pattern.windows(False))} van de {windows} blokken van {WINDOW_MINUTES} minuten")
-        if rating == -2 and not pattern.negative_variety:
-            return "guideline.minus2_variety", f"{found}; dat zijn niet meerdere verschillende verbale én " \
-                                               "non-verbale negatieve gedragingen"
-        if rating == -1 and pattern.negative_variety:
-            kinds = ("verbale én non-verbale " if pattern.form_has_nonverbal_negative
-                     else "verbale (dit formulier kent geen non-verbale) ")
-            return ("guideline.minus1_few",
-                    f"{found}; dat zijn meerdere verschillende {kinds}negatieve gedragingen, wat bij -2 past")
-        return None
-    found = f"alleen positieve indicatoren zijn aangevinkt ({_items_text(pos)})"
-    if rating not in ABOVE_ZERO:
-        return "guideline.only_positive_above_zero", found
-    if pattern.only_nonverbal_positive:
-        return ("guideline.only_nonverbal_plus1", f"{found}, alle non-verbaal") if rating != 1 else None
-    if rating >= 2 and not pattern.positive_variety:
-        return "guideline.plus2_variety", f"{found}; er is geen variatie in het soort positieve gedragingen"
-    if rating == 3 and not _clear(pattern, True, windows):
-        return ("guideline.plus3_clearly_strong",
-                f"{found}, in {len(pattern.windows(True))} van de {windows} blokken van {WINDOW_MINUTES} minuten")
-    return None
+        return _negative_rule(pattern, rating, windows)
+    return _positive_rule(pattern, rating, windows)
+
+
+def has_individual_guidelines(version: str, dimension: str) -> bool:
+    """Whether the manual gives individual guidelines for this dimension (not the worker's GD)."""
+    return dimension != FAMILY_DIMENSION
 
 
 def _rating_value(data: CaseData, participant: str, slot: str, dimension: str) -> int | None:
@@ -175,12 +237,23 @@ def _where(data: CaseData, participant: str, slot: str | None, dimension: str) -
     return f"Casus {data.case}, {slot_label(slot)}, {data.row_label(participant)}, {dimension_label(dimension)}"
 
 
+#: The manual's examples cited beside a guideline's words in its warning.
+RULE_EXAMPLES: dict[str, tuple[str, ...]] = {
+    "guideline.minus3_clearly_negative": ("example.refuses_whole_session",),
+    "guideline.minus2_variety": ("example.refuses_fair_part",),
+    "guideline.minus1_few": ("example.refuses_once",),
+    "guideline.plus2_variety": ("example.cries_plus2",),
+}
+
+
 def guideline_findings(data: CaseData) -> list[Finding]:
     """Guideline warnings for every individual rating of every participant in every slot."""
     out: list[Finding] = []
     for who in data.participants():
         version = version_of(who)
         for dimension in rated_dimensions(who):
+            if not has_individual_guidelines(version, dimension):
+                continue
             items = data.instrument.items_of(version, dimension)
             for slot in CODING_SLOTS:
                 rating = _rating_value(data, who.code, slot, dimension)
@@ -191,10 +264,11 @@ def guideline_findings(data: CaseData) -> list[Finding]:
                 if broken is None:
                     continue
                 rule, found = broken
+                quotes = " ".join((cite(rule), *(cite_example(e) for e in RULE_EXAMPLES.get(rule, ()))))
                 out.append(Finding(
                     data.case, who.code, slot, dimension, rule, "warning",
                     f"{_where(data, who.code, slot, dimension)}: score {signed(rating)}, terwijl {found}. "
-                    f"{cite(rule)} {ACCEPT_HINT}",
+                    f"{quotes} {ACCEPT_HINT}",
                     detail=f"{dimension}={signed(rating)}",
                     box_ids=(*(t.box_id for t in pattern.ticks), *data.rating_box_ids(who.code, slot, dimension))))
     return out
@@ -202,38 +276,97 @@ def guideline_findings(data: CaseData) -> list[Finding]:
 
 @dataclass(frozen=True)
 class FamilyRule:
-    """The family guideline(s) that apply: the rule id reported, every rule cited, admissible ratings."""
+    """The family guideline(s) that apply: the rule id reported, every rule cited, admissible ratings.
+
+    ``resolution`` is set when two guidelines apply and cannot both be met: it
+    says in Dutch which ratings are then admissible and why.
+    """
 
     rule: str
     cited: tuple[str, ...]
     admissible: frozenset[int]
+    resolution: str = ""
+
+
+#: Family guidelines 2-6 with the ratings each allows.
+FAMILY_RANGES: dict[str, frozenset[int]] = {
+    "gd.no_ticks_zero": frozenset({0}),
+    "gd.all_positive_at_least_plus1": ABOVE_ZERO,
+    "gd.one_member_negative": frozenset({-2, -1}),
+    "gd.several_members_negative": frozenset({-3, -2}),
+    "gd.mixed": WITHIN_ONE,
+}
+
+
+def _distance(rating: int, allowed: frozenset[int]) -> int:
+    return min(abs(rating - a) for a in allowed)
+
+
+def closest_to_all(ranges: Sequence[frozenset[int]]) -> frozenset[int]:
+    """Ratings whose largest distance to any of the ranges is smallest: their intersection when they overlap."""
+    worst = {r: max(_distance(r, allowed) for allowed in ranges) for r in SCALE}
+    best = min(worst.values())
+    return frozenset(r for r, d in worst.items() if d == best)
+
+
+def _listed(values: Iterable[int]) -> str:
+    shown = [signed(v) for v in sorted(values)]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " of " + shown[-1]
 
 
 def family_admissible(members: dict[str, Pattern]) -> FamilyRule | None:
-    """The family guidelines that apply to the members' ticks, or None when the manual is silent.
+    """The family guidelines 2-6 that apply to the members' ticks, or None when the manual is silent.
 
-    When richtlijn 6 (positive and negative indicators) applies together with 4
-    (one member negative, no positives for *other* members) or 5 (two or more
-    members negative), the union of their admissible ratings is allowed.
+    Richtlijn 7 is handled by ``family_findings`` before this. Where two
+    guidelines apply the rating must satisfy both (4 and 6: -1); where they
+    cannot both be met (5 and 6), the ratings closest to both are admissible.
     """
     with_pos = [code for code, p in members.items() if p.positive]
     with_neg = [code for code, p in members.items() if p.negative]
+    applies: list[str] = []
     if not with_pos and not with_neg:
-        return FamilyRule("gd.no_ticks_zero", ("gd.no_ticks_zero",), frozenset({0}))
-    if not with_neg:
-        if len(with_pos) == len(members):
-            return FamilyRule("gd.all_positive_at_least_plus1", ("gd.all_positive_at_least_plus1",), ABOVE_ZERO)
+        applies.append("gd.no_ticks_zero")
+    if not with_neg and with_pos and len(with_pos) == len(members):
+        applies.append("gd.all_positive_at_least_plus1")
+    if len(with_neg) == 1 and not [c for c in with_pos if c not in with_neg]:
+        applies.append("gd.one_member_negative")
+    if len(with_neg) > 1:
+        applies.append("gd.several_members_negative")
+    if with_pos and with_neg:
+        applies.append("gd.mixed")
+    if not applies:
         return None
-    if len(with_neg) == 1:
-        negative = FamilyRule("gd.one_member_negative", ("gd.one_member_negative",), frozenset({-1, -2}))
-    else:
-        negative = FamilyRule("gd.several_members_negative", ("gd.several_members_negative",), frozenset({-2, -3}))
-    if not with_pos:
-        return negative
-    others_positive = [code for code in with_pos if code not in with_neg]
-    if len(with_neg) > 1 or not others_positive:
-        return FamilyRule("gd.mixed", ("gd.mixed", negative.rule), WITHIN_ONE | negative.admissible)
-    return FamilyRule("gd.mixed", ("gd.mixed",), WITHIN_ONE)
+    ranges = [FAMILY_RANGES[rule] for rule in applies]
+    admissible = closest_to_all(ranges)
+    resolution = ""
+    if len(applies) > 1:
+        numbers = " en ".join(_rule_number(rule) for rule in applies)
+        if any(not (admissible <= allowed) for allowed in ranges):
+            resolution = (f"Richtlijnen {numbers} zijn hier allebei van toepassing maar sluiten elkaar uit; "
+                          f"de scores die het dichtst bij beide liggen zijn {_listed(admissible)}.")
+        else:
+            resolution = (f"Richtlijnen {numbers} zijn hier allebei van toepassing; alleen {_listed(admissible)} "
+                          "voldoet aan beide.")
+    reported = "gd.mixed" if "gd.mixed" in applies else applies[0]
+    return FamilyRule(reported, tuple(applies), admissible, resolution)
+
+
+def _rule_number(rule: str) -> str:
+    """The guideline's number in the manual (from its quoted location)."""
+    return QUOTES[rule][0].rsplit(" ", 1)[-1]
+
+
+def open_disagreement(members: dict[str, Pattern]) -> list[Tick]:
+    """Ticks of the family item on open disagreement about the help (richtlijn 7), any member."""
+    return [t for p in members.values() for t in p.ticks if t.item.open_disagreement]
+
+
+def family_rule_broken(members: dict[str, Pattern], rating: int) -> str | None:
+    """The family guideline a Gezamenlijke doelperceptie rating breaks, or None (richtlijn 7 first)."""
+    if open_disagreement(members):
+        return None if rating == MAJOR_DISAGREEMENT_RATING else "gd.open_disagreement_minus3"
+    applies = family_admissible(members)
+    return applies.rule if applies is not None and rating not in applies.admissible else None
 
 
 def family_findings(data: CaseData) -> list[Finding]:
@@ -252,23 +385,34 @@ def family_findings(data: CaseData) -> list[Finding]:
             f"{code}: {len(p.positive)} positief, {len(p.negative)} negatief" for code, p in members.items())
         where = _where(data, FAMILY, slot, FAMILY_DIMENSION)
         applies = family_admissible(members)
-        if applies is not None and rating not in applies.admissible:
-            quotes = " ".join(cite(rule) for rule in applies.cited)
-            out.append(Finding(
-                data.case, FAMILY, slot, FAMILY_DIMENSION, applies.rule, "warning",
-                f"{where}: score {signed(rating)}, terwijl voor de gezinsleden is aangevinkt: {summary}. "
-                f"{quotes} {ACCEPT_HINT}",
-                detail=f"{FAMILY_DIMENSION}={signed(rating)}", box_ids=(*tick_ids, *rating_ids)))
-        open_ticks = [t for p in members.values() for t in p.ticks if t.item.open_disagreement]
-        if open_ticks and rating > min(data.instrument.scale_values):
+        broken = family_rule_broken(members, rating)
+        if broken is None:
+            continue
+        open_ticks = open_disagreement(members)
+        if broken == "gd.open_disagreement_minus3":
+            # Richtlijn 7 first: -3 is what it asks for; any other rating gets its question only.
             number = open_ticks[0].item.number
+            otherwise = ""
+            if applies is not None and rating not in applies.admissible:
+                otherwise = (f" Was de onenigheid niet groot, dan past de score ook niet bij "
+                             f"{'richtlijn' if len(applies.cited) == 1 else 'richtlijnen'} "
+                             f"{' en '.join(_rule_number(r) for r in applies.cited)} "
+                             f"(toegestaan: {_listed(applies.admissible)}).")
             out.append(Finding(
                 data.case, FAMILY, slot, FAMILY_DIMENSION, "gd.open_disagreement_minus3", "warning",
                 f"{where}: item {number} (onenigheid over de waarde of doelen van de hulpverlening) is "
-                f"aangevinkt en de score is {signed(rating)}. Was de onenigheid groot? {cite('gd.open_disagreement_minus3')} "
-                f"{ACCEPT_HINT}",
+                f"aangevinkt en de score is {signed(rating)}. Was de onenigheid groot? Dan is de score "
+                f"{signed(MAJOR_DISAGREEMENT_RATING)}.{otherwise} {cite('gd.open_disagreement_minus3')} {ACCEPT_HINT}",
                 detail=f"{FAMILY_DIMENSION}:i{number:02d}={signed(rating)}",
                 box_ids=(*(t.box_id for t in open_ticks), *rating_ids)))
+        elif applies is not None:
+            quotes = " ".join(cite(rule) for rule in applies.cited)
+            resolution = f" {applies.resolution}" if applies.resolution else ""
+            out.append(Finding(
+                data.case, FAMILY, slot, FAMILY_DIMENSION, applies.rule, "warning",
+                f"{where}: score {signed(rating)}, terwijl voor de gezinsleden is aangevinkt: {summary}."
+                f"{resolution} {quotes} {ACCEPT_HINT}",
+                detail=f"{FAMILY_DIMENSION}={signed(rating)}", box_ids=(*tick_ids, *rating_ids)))
     return out
 
 

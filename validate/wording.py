@@ -42,6 +42,8 @@ QUOTES: dict[str, tuple[str, str]] = {
         "dat duidelijk laat zien."),
     "guideline.minus2_variety": (
         f"{SECTION_INDIVIDUAL}, richtlijn 2",
+        "Het verschil tussen een beoordeling -2 (redelijk problematisch) en -1 (enigszins problematisch) betreft "
+        "de frequentie en de mate van variatie in negatieve gedragingen. "
         "Een beoordeling -2 (redelijk problematisch) wordt toegekend als er meerdere verschillende verbale "
         "én non-verbale negatieve gedragingen zijn gescoord."),
     "guideline.minus1_few": (
@@ -103,6 +105,32 @@ QUOTES: dict[str, tuple[str, str]] = {
         "Eerst kom je los van elkaar tot een beoordeling. Vervolgens vergelijk je de beoordelingen en kom je "
         "tot een gezamenlijke beoordeling."),
 }
+
+
+SECTION_EXAMPLES = "Aanvullende richtlijnen, toelichting na richtlijn 7"
+SECTION_PLUS3 = f"{SECTION_INDIVIDUAL}, richtlijn 5"
+
+#: The manual's examples of ratings, cited beside the guideline they illustrate.
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "example.refuses_once": (
+        SECTION_EXAMPLES,
+        "Als dit eenmaal of minimaal voorkomt, zal de beoordeling -1 zijn."),
+    "example.refuses_fair_part": (
+        SECTION_EXAMPLES,
+        "Als de cliënt gedurende een redelijk deel van de sessie weigert te praten, kan de beoordeling -2 zijn."),
+    "example.refuses_whole_session": (
+        SECTION_EXAMPLES,
+        "Als dit gedrag zich de hele sessie voordoet, zal de beoordeling -3 zijn."),
+    "example.cries_plus2": (
+        SECTION_PLUS3,
+        "Als de cliënt bijvoorbeeld oprecht huilt, zal de beoordeling waarschijnlijk +2 zijn."),
+}
+
+
+def cite_example(key: str) -> str:
+    """One of the manual's examples, with where it stands."""
+    where, words = EXAMPLES[key]
+    return f'Voorbeeld in de handleiding ({where}): "{words}"'
 
 
 def cite(rule: str) -> str:
