@@ -95,7 +95,7 @@ def region_ink(crop: np.ndarray) -> float:
 def read_layout_page(gray: np.ndarray, page: PageLayout, registration: Registration) -> tuple[
         tuple[BoxRead, ...], tuple[RegionCrop, ...], float]:
     """Measure and decide every box of a registered page; crop its free-text regions."""
-    measures = measure_boxes(gray, registration.homography, page.boxes, registration.px_per_mm)
+    measures = measure_boxes(gray, registration.homography, registration.placed(page.boxes), registration.px_per_mm)
     decisions = decide_page(page.boxes, measures, registered=registration.ok)
     reads = tuple(
         BoxRead(box_id=box.id, dark_ratio=round(m.ink, 4),
@@ -105,7 +105,7 @@ def read_layout_page(gray: np.ndarray, page: PageLayout, registration: Registrat
         for box, m, d in zip(page.boxes, measures, decisions, strict=True))
     regions = []
     for region in page.regions:
-        crop = crop_upright(gray, registration.homography, region.rect_pt)
+        crop = crop_upright(gray, registration.homography, registration.placed_rect(region.rect_pt))
         regions.append(RegionCrop(region_id=region.id, png=encode_png(crop), ink_ratio=region_ink(crop)))
     return reads, tuple(regions), page_quality(decisions)
 

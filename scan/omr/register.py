@@ -9,13 +9,16 @@ was not fitted on, measure the registration error.
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from softa.layout import POINTS_PER_MM, PageLayout
+from scan.omr.refine import LocalField, find_borders, refine
+from softa.layout import POINTS_PER_MM, Box, PageLayout, Rect
 
 #: Marks are searched this far (mm on the page) around their predicted centre,
 #: then further: room for a phone photo's perspective, which an estimate from
@@ -44,6 +47,16 @@ WHITE_PERCENTILE = 95
 #: Registration error above this (mm) flags the whole page: inner box areas are
 #: inset 0.8 mm from the printed border, so a larger error lets the border in.
 MAX_REGISTRATION_ERROR_MM = 0.6
+#: Marks needed for a homography from the marks (with the QR code's corners when one is missing).
+MIN_MARKS = 3
+#: Four marks agree with the QR code when its corners lie this close (mm) to where they put them
+#: (a curled sheet moves the QR code a little against the corner marks).
+QR_AGREEMENT_MM = 1.0
+#: Candidate homographies are checked on one box per cell of this size (pt): the share of those
+#: whose printed borders lie within VERIFY_SEARCH_MM of where it puts them, at least VERIFY_MIN_SHARE.
+VERIFY_CELL_PT = 36.0
+VERIFY_SEARCH_MM = 2.2
+VERIFY_MIN_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,35 @@ class Registration:
     reason: str | None
     rotation: int
     px_per_mm: float
+    #: Local correction on top of the homography (layout points), from the printed box borders.
+    field: LocalField | None = None
+
+    def to_image(self, points_pt: np.ndarray) -> np.ndarray:
+        """Image pixels of (N, 2) layout points."""
+        points = np.asarray(points_pt, np.float64).reshape(-1, 2)
+        if self.field is not None:
+            points = points + self.field.at(points)
+        return project(self.homography, points)
+
+    def placed(self, boxes: tuple[Box, ...] | list[Box]) -> tuple[Box, ...]:
+        """The boxes moved by the local correction: under ``homography`` they map where the image shows them.
+
+        The correction is taken as constant across a box (it changes by hundredths of a millimetre there).
+        """
+        if self.field is None or not boxes:
+            return tuple(boxes)
+        rects = np.array([b.rect_pt for b in boxes], np.float64)
+        shift = self.field.at(np.stack([(rects[:, 0] + rects[:, 2]) / 2, (rects[:, 1] + rects[:, 3]) / 2], 1))
+        moved = (rects + np.hstack([shift, shift])).tolist()
+        return tuple(dataclasses.replace(b, rect_pt=(r[0], r[1], r[2], r[3])) for b, r in zip(boxes, moved, strict=True))
+
+    def placed_rect(self, rect_pt: Rect) -> Rect:
+        """A rectangle (a free-text region) moved by the local correction at its centre."""
+        if self.field is None:
+            return rect_pt
+        x0, y0, x1, y1 = rect_pt
+        dx, dy = self.field.at(np.array([[(x0 + x1) / 2, (y0 + y1) / 2]]))[0].tolist()
+        return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)
 
 
 def _fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -144,6 +186,60 @@ def _find_mark(gray: np.ndarray, centre: np.ndarray, radius_px: float, side_px: 
     return None if best is None else best[1]
 
 
+def _qr_error_mm(homography: np.ndarray, qr_pt: np.ndarray, qr_px: np.ndarray) -> float:
+    """Largest distance (mm on the page) between the QR code's corners and where ``homography`` puts them."""
+    residual = float(np.hypot(*(project(homography, qr_pt) - qr_px).T).max())
+    scale = scale_px_per_pt(homography, (float(qr_pt[:, 0].mean()), float(qr_pt[:, 1].mean()))) * POINTS_PER_MM
+    return residual / scale if scale > 0 else float("inf")
+
+
+def _sample_boxes(page: PageLayout) -> np.ndarray:
+    """One box per cell of VERIFY_CELL_PT, spread over the page: (N, 4) rectangles in points."""
+    cells: dict[tuple[int, int], tuple[float, float, float, float]] = {}
+    for box in page.boxes:
+        x0, y0 = box.rect_pt[:2]
+        cells.setdefault((int(x0 // VERIFY_CELL_PT), int(y0 // VERIFY_CELL_PT)), box.rect_pt)
+    return np.array(list(cells.values()), np.float64).reshape(-1, 4)
+
+
+def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray], qr_pt: np.ndarray,
+                qr_px: np.ndarray) -> tuple[np.ndarray | None, list[int]]:
+    """Homography from the marks found (with the QR corners when only three are), and which marks it uses.
+
+    Four marks that agree with the QR code are taken as they are. Otherwise one of them may be
+    something else (a filled box near a folded corner): each set of three, with the QR corners,
+    is tried, and the one under which most of a sample of printed boxes lie where it puts them wins.
+    """
+    if len(found) < MIN_MARKS:
+        return None, list(found)
+    marks_pt = np.array(page.marks_pt, dtype=np.float64)
+    candidates: list[tuple[np.ndarray, list[int]]] = []
+    if len(found) == 4:
+        homography, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
+        if homography is not None and _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM:
+            return homography, list(found)
+        if homography is not None:
+            candidates.append((homography, list(found)))
+    for subset in itertools.combinations(sorted(found), 3):
+        src = np.vstack([marks_pt[list(subset)], qr_pt])
+        dst = np.vstack([[found[i] for i in subset], qr_px])
+        fitted, _ = cv2.findHomography(src, dst, 0)
+        if fitted is not None:
+            candidates.append((np.asarray(fitted, np.float64), list(subset)))
+    sample = _sample_boxes(page)
+    if not len(sample):
+        return (candidates[0] if len(candidates) == 1 else (None, []))
+    best: tuple[float, np.ndarray | None, list[int]] = (-1.0, None, [])
+    for candidate, used in candidates:
+        _, ok = find_borders(gray, candidate, sample, np.zeros((len(sample), 2)), VERIFY_SEARCH_MM * POINTS_PER_MM)
+        share = float(ok.all(axis=1).mean())
+        if share > best[0]:
+            best = (share, candidate, used)
+    if best[0] < VERIFY_MIN_SHARE:
+        return None, []
+    return best[1], best[2]
+
+
 def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: np.ndarray) -> Registration:
     """Fit layout points -> image pixels for one page from its QR corners and its four marks."""
     estimate = _fit_similarity(qr_pt, qr_px)
@@ -167,11 +263,8 @@ def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: 
         dst = np.vstack([qr_px, np.array(list(found.values()))])
         estimate = _fit_affine(src, dst) if len(found) >= 2 else _fit_similarity(src, dst)
     centre_pt = (page.size_pt[0] / 2, page.size_pt[1] / 2)
-    homography: np.ndarray | None = None
-    if len(found) == 4:
-        src = marks_pt[list(found)]
-        dst = np.array(list(found.values()))
-        homography, _ = cv2.findHomography(src, dst, 0)
+    homography, used = _from_marks(gray, page, found, qr_pt, qr_px)
+    found = {i: found[i] for i in used}
     box_error_mm = 0.0
     if homography is None:
         # Marks cut off by the scanner or covered: align on the printed boxes instead.
@@ -180,17 +273,25 @@ def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: 
         refined = refine_with_boxes(gray, page, estimate, anchors_pt, anchors_px)
         if refined is not None:
             homography, box_error_mm = refined
+    field = None
+    if homography is not None and page.boxes:
+        anchors = marks_pt[list(found)]
+        back = project(np.linalg.inv(homography), np.array(list(found.values())).reshape(-1, 2))
+        local = refine(gray, homography, np.array([b.rect_pt for b in page.boxes], np.float64), anchors,
+                       back - anchors)
+        field = local.field
     reason = None
     if homography is None:
         homography, reason = estimate, "misregistered"
-    residual = np.hypot(*(project(homography, qr_pt) - qr_px).T)
+    mapped_qr = project(homography, qr_pt + (field.at(qr_pt) if field is not None else 0.0))
+    residual = np.hypot(*(mapped_qr - qr_px).T)
     px_per_mm = scale_px_per_pt(homography, centre_pt) * POINTS_PER_MM
     error_mm = float(residual.max()) / px_per_mm if px_per_mm > 0 else float("inf")
     error_mm = max(error_mm, box_error_mm)
     ok = reason is None and error_mm <= MAX_REGISTRATION_ERROR_MM
     return Registration(homography=homography, error_mm=round(error_mm, 3), marks_found=len(found), ok=ok,
                         reason=None if ok else "misregistered", rotation=rotation_of(homography, centre_pt),
-                        px_per_mm=px_per_mm)
+                        px_per_mm=px_per_mm, field=field)
 
 
 #: Box alignment (when marks are missing): boxes spread over the page, one per
