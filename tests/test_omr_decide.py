@@ -81,7 +81,8 @@ def test_mark_beside_the_box_is_flagged_outside() -> None:
 
 
 def test_nearly_filled_box_is_for_a_person() -> None:
-    m = BoxMeasure(ink=0.88, faint=0.9, strong=0.7, darkness=0.8, ring=0.0, paper=240.0, rect_px=(0, 0, 1, 1))
+    m = BoxMeasure(ink=0.88, faint=0.9, strong=0.7, darkness=0.8, ring=0.0, paper=240.0, rect_px=(0, 0, 1, 1),
+                   edge=0.8, gaps=1)
     assert decide_box(m).decision == "uncertain"
 
 
