@@ -216,9 +216,9 @@ def draw_circle_at(img: np.ndarray, centre_px: tuple[float, float], radius_mm: f
                 cv2.LINE_AA)
 
 
-def draw_streak(img: np.ndarray, x_px: float, *, width_mm: float = 0.35, level: int = 150) -> None:
+def draw_streak(img: np.ndarray, x_px: float, *, width_mm: float = 0.35, level: int = 150, dpi: float = DPI) -> None:
     """A copier drum streak: a straight light-grey line down the whole page."""
-    half = max(1, round(width_mm * DPI / 25.4 / 2))
+    half = max(1, round(width_mm * dpi / 25.4 / 2))
     x = round(x_px)
     img[:, x - half:x + half] = np.minimum(img[:, x - half:x + half], level)
 
@@ -259,3 +259,13 @@ def colour_page(rgb: np.ndarray, dpi: float = DPI) -> PageImage:
     page = as_page(gray, dpi)
     return PageImage(gray=page.gray, dpi=dpi, stored_bytes=page.stored_bytes, stored_ext=page.stored_ext,
                      image_sha256=page.image_sha256, colour=rgb)
+
+
+def draw_small_check(img: np.ndarray, box: Box, *, scale: float = 0.5, level: int = 185, width_mm: float = 0.2,
+                     dpi: float = DPI) -> None:
+    """A small light pencil check in the middle of the box (``scale`` of the box size)."""
+    x0, y0, x1, _ = box_px(box, dpi)
+    w = (x1 - x0) * scale
+    cx, cy = (x0 + x1) / 2, y0 + (x1 - x0) / 2
+    pts = np.array([(cx - 0.3 * w, cy), (cx - 0.05 * w, cy + 0.3 * w), (cx + 0.4 * w, cy - 0.4 * w)])
+    cv2.polylines(img, [np.round(pts).astype(np.int32)], False, level, _thick(width_mm, dpi), cv2.LINE_AA)

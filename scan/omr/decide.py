@@ -18,9 +18,9 @@ What a person sees, and the rule for it, in the order they are applied:
 - A light mark that continues into the paper around the box, or light shading
   round the box (a stain's edge, a highlighter swipe on a grey scan): ``stain``.
 - A box filled all round, up to its border: a cancelled tick (reads not ticked).
-  A dense mark leaving white gaps on three or more sides of the band inside the
-  border is a tick shape (felt-tip X, scribble); dense with a white part on one
-  side only is a cancellation given up halfway: ``partial_cancel``, flagged.
+  A dense mark leaving white on all four sides of the band inside the border is
+  a tick shape (felt-tip X, scribble); dense with white only on the sides it did
+  not reach is a cancellation given up halfway: ``partial_cancel``, flagged.
 - Otherwise by ink cover: checked, empty, or in between flagged (faint, partial, outside).
 
 Rating rows expect exactly one value (rating_none, rating_multiple).
@@ -51,23 +51,30 @@ CANCELLED_STRONG = 0.86
 #: A filled box is ink all round just inside its border (at least this share
 #: of that band); a tick shape, however dense, leaves gaps there.
 FILLED_EDGE = 0.85
-#: Ink cover from which the shape of the mark decides between tick and cancellation.
+#: Strong-ink cover (or ink cover, for pencil) from which the shape of the mark decides
+#: between tick and cancellation. Blur widens a pen cross at the ink level, not at the strong one.
 DENSE_MIN = 0.45
-#: A dense mark with white gaps at this many places round the band inside the
-#: border is a tick shape (an X leaves four, a central scribble one all round).
-SHAPE_GAPS = 3
-#: ...or with at most this share of that band inked (the mark stays inside).
+DENSE_INK_MIN = 0.7
+#: A dense mark leaving white on this many sides of the band inside the border is a
+#: tick shape (an X leaves the middle of every side, a central scribble all of it); a
+#: cancellation given up halfway leaves white on the sides it did not reach only.
+SHAPE_WHITE_SIDES = 4
+#: Confidence of a tick shape: from its threshold up by this much edge white.
 SHAPE_EDGE_MAX = 0.5
 #: The printed border counts as visible when seen along at least this share of
 #: its worst side; less is a covered box.
 BORDER_VISIBLE_MIN = 0.6
 #: A circle round the box: lines along this many sides outside it (or two opposite sides).
 CIRCLE_SIDES = 3
-#: A stroke that misses the box centre (ink share there at most this) and reaches
+#: Two strokes crossing the border close together (a curve through the side), or a
+#: stroke that misses the box centre (ink share there at most this) and reaches
 #: the band inside the border (at least ARC_EDGE_MIN of it) or leaves the box is an
 #: arc through the box (a circle round the box or its label), not a tick.
 CENTRE_CLEAN = 0.01
 ARC_EDGE_MIN = 0.08
+#: Crossings close together count as an arc only while the centre holds less ink than
+#: this (a cross's arms fill it to 0.35 and more; an arc through the side 0.2-0.26).
+ARC_CENTRE_MAX = 0.32
 #: A mark this light at its darkest (share below paper white) with no strong ink
 #: is stain-like: when it runs out of the box or the paper round it is darkened
 #: too (at least AROUND_SHADED of it), it is no mark in this box.
@@ -138,7 +145,9 @@ def _structure(m: BoxMeasure, cover: float) -> BoxDecision | None:
     if m.ink <= EMPTY_MAX:
         return None  # nothing at the pen/pencil level: the cover rules below flag faint shading
     light = m.darkness < LIGHT_DARKNESS and m.strong <= EMPTY_MAX
-    if m.centre <= CENTRE_CLEAN and (m.exits > 0 or m.edge >= ARC_EDGE_MIN) and cover < DENSE_MIN:
+    arc = (m.arc and m.centre < ARC_CENTRE_MAX and not light) or (
+        m.centre <= CENTRE_CLEAN and (m.exits > 0 or m.edge >= ARC_EDGE_MIN))
+    if arc and m.strong < DENSE_MIN:
         return _flag(False, "circled" if not light else "stain")
     if light and (m.exits >= STAIN_EXITS or m.around >= AROUND_SHADED):
         return _flag(False, "stain")
@@ -154,12 +163,12 @@ def decide_box(m: BoxMeasure) -> BoxDecision:
     if (m.ink >= CANCELLED_INK or m.strong >= CANCELLED_STRONG) and m.edge >= FILLED_EDGE:
         margin = min(max(m.ink - CANCELLED_INK, m.strong - CANCELLED_STRONG), m.edge - FILLED_EDGE)
         return BoxDecision("empty", False, _confidence(margin), "cancelled")
-    if m.ink >= DENSE_MIN:
-        if m.gaps >= SHAPE_GAPS or m.edge <= SHAPE_EDGE_MAX:
-            margin = max(SHAPE_EDGE_MAX - m.edge, (m.gaps - SHAPE_GAPS + 1) * CONFIDENT_MARGIN)
-            return BoxDecision("checked", True, _confidence(min(margin, m.ink - CHECKED_MIN)), None)
+    if m.strong >= DENSE_MIN or m.ink >= DENSE_INK_MIN:
+        if m.white_sides >= SHAPE_WHITE_SIDES:
+            margin = min(m.ink - CHECKED_MIN, max(CONFIDENT_MARGIN, SHAPE_EDGE_MAX - m.edge))
+            return BoxDecision("checked", True, _confidence(margin), None)
         return _flag(True, "partial_cancel" if m.edge < FILLED_EDGE else "cancelled",
-                     _flag_confidence(SHAPE_EDGE_MAX, FILLED_EDGE, m.edge))
+                     _flag_confidence(0.0, FILLED_EDGE, m.edge))
     if cover >= CHECKED_MIN:
         # Too light, or cover only at the faint level while the box is as clean as an empty one at the
         # pen/pencil level: shading, a fold or a scanner streak as often as a light tick. A person looks.

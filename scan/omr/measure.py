@@ -53,8 +53,9 @@ MIN_PAPER_LEVEL = 60.0
 #: drawn round the box or round its label does not.
 CENTRE_SPAN = (0.3, 0.7)
 #: Colour: a pixel is tinted when its saturation (max-min over max channel) is at
-#: least this; pen blue and red are saturated too, but dark.
-TINT_SATURATION = 0.25
+#: least this (grey paper and JPEG colour noise stay below ~0.1); pen blue and red
+#: are saturated too, but dark.
+TINT_SATURATION = 0.15
 #: A tinted pixel this bright (max channel against paper white) is highlighter: its
 #: brightest channel stays near paper, where any pen or pencil stroke darkens all three.
 TINT_BRIGHT = 0.85
@@ -81,6 +82,7 @@ class BoxMeasure:
     #: Share of the band just inside the border that is ink, and its white runs.
     edge: float = 0.0
     gaps: int = 1
+    white_sides: int = 4
     #: Ink share of the box centre.
     centre: float = 0.0
     #: Sides with a line along them just outside (circles); two opposite sides lined.
@@ -92,6 +94,8 @@ class BoxMeasure:
     #: Share of line positions on a straight line through box and paper; ink off those lines.
     streak: float = 0.0
     residual: float = 0.0
+    #: Two strokes cross the border close together: a curve through the box's side.
+    arc: bool = False
     #: Share of the inner area taken out as tint (colour pages).
     tint: float = 0.0
 
@@ -102,10 +106,10 @@ class BoxMeasure:
         """The same as JSON text, built directly (it is written for every box of every page)."""
         head = (f'{{"ink":{self.ink:.4f},"faint":{self.faint:.4f},"strong":{self.strong:.4f},'
                 f'"darkness":{self.darkness:.4f},"ring":{self.ring:.4f},"paper":{self.paper:.1f},'
-                f'"border":{self.border:.3f},"edge":{self.edge:.3f},"gaps":{self.gaps},"centre":{self.centre:.4f},'
+                f'"border":{self.border:.3f},"edge":{self.edge:.3f},"gaps":{self.gaps},"white_sides":{self.white_sides},"centre":{self.centre:.4f},'
                 f'"lined":{self.lined},"opposite":{str(self.opposite).lower()},"exits":{self.exits},'
                 f'"around":{self.around:.3f},"streak":{self.streak:.3f},"residual":{self.residual:.4f},'
-                f'"tint":{self.tint:.3f}')
+                f'"arc":{str(self.arc).lower()},"tint":{self.tint:.3f}')
         tail = "".join(f',"{k}":{json.dumps(v)}' for k, v in extra.items())
         return head + tail + "}"
 
@@ -190,8 +194,10 @@ def measure_boxes(gray: np.ndarray, homography: np.ndarray, boxes: tuple[Box, ..
     whites = white_arr.tolist()
     sampled = sample_boxes(gray, homography, rects, white_arr, INK_LEVEL)
     features = list(zip(sampled.border.tolist(), sampled.edge.tolist(), sampled.gaps.tolist(),
+                        sampled.white_sides.tolist(),
                         sampled.lined.tolist(), sampled.opposite.tolist(), sampled.exits.tolist(),
-                        sampled.around.tolist(), sampled.streak.tolist(), sampled.residual.tolist(), strict=True))
+                        sampled.around.tolist(), sampled.streak.tolist(), sampled.residual.tolist(),
+                        sampled.arc.tolist(), strict=True))
     a0s, a1s = np.clip(ix0, 0, width).tolist(), np.clip(ix1, 0, width).tolist()
     b0s, b1s = np.clip(iy0, 0, height).tolist(), np.clip(iy1, 0, height).tolist()
     strip_list = np.clip(strips, 0, [width, height, width, height]).tolist()
@@ -204,9 +210,9 @@ def measure_boxes(gray: np.ndarray, homography: np.ndarray, boxes: tuple[Box, ..
     for i in range(len(boxes)):
         white = whites[i]
         a0, a1, b0, b1 = a0s[i], a1s[i], b0s[i], b1s[i]
-        border, edge, gaps, lined, opposite, exits, around, streak, residual = features[i]
-        extra = {"border": border, "edge": edge, "gaps": gaps, "lined": lined, "opposite": opposite,
-                 "exits": exits, "around": around, "streak": streak, "residual": residual}
+        border, edge, gaps, white_sides, lined, opposite, exits, around, streak, residual, arc = features[i]
+        extra = {"border": border, "edge": edge, "gaps": gaps, "white_sides": white_sides, "lined": lined, "opposite": opposite,
+                 "exits": exits, "around": around, "streak": streak, "residual": residual, "arc": arc}
         if a1 - a0 < 2 or b1 - b0 < 2:
             out.append(BoxMeasure(0.0, 0.0, 0.0, 0.0, 0.0, white, (a0, b0, a1, b1), **extra))
             continue

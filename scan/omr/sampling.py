@@ -65,6 +65,17 @@ STREAK_OUTSIDE_MIN = 0.85
 STREAK_REACH_MM = 1.2
 #: More of the box than this share in "lines" is a filled or covered area, not a streak.
 STREAK_MAX_SHARE = 0.5
+#: Strokes crossing the border are counted on a ring this far outside the box (past
+#: any border blur, short of timeline neighbours 1 mm away), at RING_PER_SIDE points a side.
+CROSS_RING_MM = 0.7
+RING_PER_SIDE = 14
+#: Two crossings closer than this (angle seen from the box centre) belong to a curve
+#: through the side of the box (a circle's arc); a straight stroke through the box
+#: crosses on opposite sides, a check's two ends some 135 degrees apart.
+ARC_MAX_SEPARATION_DEG = 110.0
+#: The ring is left out beside a neighbour closer than this (timeline boxes, 1 mm apart):
+#: there it would see the neighbour's border and marks.
+RING_MIN_GAP_MM = 1.6
 #: Layout points beyond which another box is no neighbour (10 mm).
 FAR_PT = 10 * POINTS_PER_MM
 
@@ -76,12 +87,14 @@ class Sampled:
     border: np.ndarray  # share of the printed border visible on the worst side
     edge: np.ndarray  # share of positions just inside the border that are ink
     gaps: np.ndarray  # white runs along that band
+    white_sides: np.ndarray  # sides of that band with a white run (a tick shape leaves all four)
     lined: np.ndarray  # sides with a line running along them outside the box
     opposite: np.ndarray  # two opposite sides lined (a circle squeezed between neighbours)
     exits: np.ndarray  # sides where ink leaves the box (just outside, middle part)
     around: np.ndarray  # ink share of the paper just around the box
     streak: np.ndarray  # share of line positions on a straight line through box and paper
     residual: np.ndarray  # ink share of inner samples off those lines
+    arc: np.ndarray  # two strokes cross the border close together (a curve through the box's side)
 
 
 def neighbour_gaps_pt(rects: np.ndarray) -> np.ndarray:
@@ -154,6 +167,32 @@ def _gap_count(ink: np.ndarray) -> np.ndarray:
     return np.where(white.all(1), 1, count)
 
 
+def _ring_points(rects: np.ndarray, grow_pt: float) -> np.ndarray:
+    """A closed square ring round each box, grow_pt outside it, clockwise from the top left: (N, R, 2)."""
+    x0, y0, x1, y1 = (rects[:, i][:, None] - g for i, g in enumerate((grow_pt, grow_pt, -grow_pt, -grow_pt)))
+    t = np.linspace(0.0, 1.0, RING_PER_SIDE, endpoint=False)[None, :]
+    w, h = x1 - x0, y1 - y0
+    zero = np.zeros_like(t)
+    sides = [(x0 + t * w, y0 + zero), (x1 + zero, y0 + t * h), (x1 - t * w, y1 + zero), (x0 + zero, y1 - t * h)]
+    return np.concatenate([np.stack(s, -1) for s in sides], 1)
+
+
+def _arcs(ink: np.ndarray) -> np.ndarray:
+    """Per box: do two ink runs on the ring lie closer together than ARC_MAX_SEPARATION_DEG?"""
+    out = np.zeros(len(ink), dtype=bool)
+    size = ink.shape[1]
+    starts = ink & ~np.roll(ink, 1, axis=1)
+    for i in np.flatnonzero(starts.sum(1) >= 2):  # only boxes with two or more crossings
+        row = ink[i]
+        begin = np.flatnonzero(starts[i])
+        ends = np.flatnonzero(row & ~np.roll(row, -1))
+        ends = np.where(ends < begin[0], ends + size, ends)
+        mids = np.sort(((begin + np.sort(ends)) / 2.0) % size) * 360.0 / size
+        gaps = np.diff(np.concatenate([mids, mids[:1] + 360.0]))
+        out[i] = bool((gaps < ARC_MAX_SEPARATION_DEG).any())
+    return out
+
+
 def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, whites: np.ndarray,
                  ink_level: float) -> Sampled:
     """The sampled features of every box (rects in layout points, whites the local paper level)."""
@@ -178,9 +217,15 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     along_edge = (1 - span[:, None]) / 2 + span[:, None] * steps
     inward = -np.linspace(EDGE_FROM_MM, EDGE_TO_MM, EDGE_ACROSS) * mm
     edge_vals = _gather(image, homography, _side_points(rects, along_edge, inward))
-    edge_ink = ((edge_vals < ink_cut[:, :, None, None]).mean(3) >= 0.5).reshape(n, -1)
+    side_ink = (edge_vals < ink_cut[:, :, None, None]).mean(3) >= 0.5  # (N, 4, P)
+    edge_ink = side_ink.reshape(n, -1)
     edge = edge_ink.mean(1)
     gaps = _gap_count(edge_ink)
+    side_white = ~side_ink
+    run = side_white[:, :, : EDGE_ALONG - GAP_MIN_POSITIONS + 1].copy()
+    for k in range(1, GAP_MIN_POSITIONS):
+        run &= side_white[:, :, k: EDGE_ALONG - GAP_MIN_POSITIONS + 1 + k]
+    white_sides = run.any(2).sum(1)
 
     # Lines through the box and the paper around it.
     offsets_pt = np.array(OUTSIDE_OFFSETS_MM) * mm
@@ -228,5 +273,12 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     far = offsets_pt >= AROUND_FROM_MM * mm
     far_valid = np.broadcast_to(valid_pq & far, ink_valid.shape)
     around = (ink_valid & far).sum((1, 2, 3, 4)) / np.maximum(far_valid.sum((1, 2, 3, 4)), 1)
-    return Sampled(border=border, edge=edge, gaps=gaps, lined=lined, opposite=opposite, exits=exits,
-                   around=around, streak=streak, residual=residual)
+    ring_pts = _ring_points(rects, CROSS_RING_MM * mm)
+    close = gaps_pt < RING_MIN_GAP_MM * mm  # (N, 4): top, right, bottom, left
+    rx, ry = ring_pts[..., 0], ring_pts[..., 1]
+    beside = ((close[:, 0:1] & (ry < rects[:, 1:2])) | (close[:, 1:2] & (rx > rects[:, 2:3]))
+              | (close[:, 2:3] & (ry > rects[:, 3:4])) | (close[:, 3:4] & (rx < rects[:, 0:1])))
+    ring_ink = (_gather(image, homography, ring_pts) < ink_cut) & ~beside
+    arc = _arcs(ring_ink & ~ring_ink.all(1, keepdims=True))
+    return Sampled(border=border, edge=edge, gaps=gaps, white_sides=white_sides, lined=lined, opposite=opposite, exits=exits,
+                   around=around, streak=streak, residual=residual, arc=arc)
