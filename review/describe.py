@@ -26,6 +26,11 @@ REASONS = {
     "rating_multiple": "in deze rij is meer dan één waarde aangekruist",
     "ambiguous": "markering is niet duidelijk een kruisje of leeg",
     "smudge": "vlek of vuil in het vakje",
+    "covered": "rand van het vakje niet zichtbaar (afgedekt, vlek of gescheurd): niet gelezen",
+    "circled": "omcirkeld vakje of omcirkeld cijfer: welke waarde is bedoeld?",
+    "partial_cancel": "vakje deels doorgekrast: doorgehaald of aangekruist?",
+    "streak": "streep van het kopieerapparaat of de scanner door het vakje",
+    "stain": "vlek, markeerstift of schaduw over het vakje, geen duidelijk kruisje",
 }
 DECISIONS = {"checked": "aangekruist", "empty": "niet aangekruist", "uncertain": "onzeker"}
 PAGE_REASONS = {
@@ -38,6 +43,7 @@ PAGE_REASONS = {
     "registration": "registratietekens niet gevonden",
     "unknown_page": "casus bekend, maar deze pagina staat niet in de opmaak van de casus",
     "printed_form": "het afgedrukte formulier-PDF zelf, geen scan van papier: leg apart en scan het papier",
+    "bitonal": "zwart-witscan (1 bit): lichte potloodkruisjes kunnen weggevallen zijn; controleer het papier",
 }
 PAGE_STATUS = {"identified": "herkend", "assigned": "toegewezen", "set_aside": "apart gelegd",
                "duplicate": "dubbele scan (telt niet)", "unidentified": "onbekend"}

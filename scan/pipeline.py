@@ -16,7 +16,7 @@ import numpy as np
 
 from scan.identify import QrRead, find_qr, is_blank, symbol_corners_pt
 from scan.inputs import PageImage, SourceReader
-from scan.omr.decide import decide_page, page_quality
+from scan.omr.decide import decide_page, page_quality, page_reason
 from scan.omr.measure import measure_boxes
 from scan.omr.register import Registration, register_page
 from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
@@ -92,10 +92,11 @@ def region_ink(crop: np.ndarray) -> float:
     return round(float(np.count_nonzero(inner < white * REGION_INK_LEVEL)) / inner.size, 4)
 
 
-def read_layout_page(gray: np.ndarray, page: PageLayout, registration: Registration) -> tuple[
-        tuple[BoxRead, ...], tuple[RegionCrop, ...], float]:
+def read_layout_page(gray: np.ndarray, page: PageLayout, registration: Registration,
+                     colour: np.ndarray | None = None) -> tuple[tuple[BoxRead, ...], tuple[RegionCrop, ...], float]:
     """Measure and decide every box of a registered page; crop its free-text regions."""
-    measures = measure_boxes(gray, registration.homography, registration.placed(page.boxes), registration.px_per_mm)
+    measures = measure_boxes(gray, registration.homography, registration.placed(page.boxes), registration.px_per_mm,
+                             colour=colour)
     decisions = decide_page(page.boxes, measures, registered=registration.ok)
     reads = tuple(
         BoxRead(box_id=box.id, dark_ratio=round(m.ink, 4),
@@ -134,9 +135,10 @@ def read_known_page(image: PageImage, qr: QrRead, target: KnownPage, base: PageR
     """Register and read a page whose layout page is known."""
     qr_pt = symbol_corners_pt(target.layout.qr_rect_pt, qr.version)
     registration = register_page(image.gray, target.layout, qr_pt, qr.corners_px)
-    reads, regions, quality = read_layout_page(image.gray, target.layout, registration)
+    reads, regions, quality = read_layout_page(image.gray, target.layout, registration, image.colour)
     return replace(
-        base, status="identified", reason=registration.reason, qr=qr.text, case_id=target.case_id,
+        base, status="identified", reason=page_reason(registration.reason, bitonal=image.bitonal), qr=qr.text,
+        case_id=target.case_id,
         page_index=target.layout.index, rotation=registration.rotation,
         registration_error_mm=registration.error_mm,
         homography=tuple(float(v) for v in registration.homography.reshape(-1)), quality=quality,

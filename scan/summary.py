@@ -17,6 +17,7 @@ REASON_TEXT = {
     "damaged": "page damaged (its image cannot be decoded)",
     "printed_form": "a page of the form PDF itself (drawn by `softa forms`, not a scan of paper)",
     "misregistered": "registration marks not found or off: all boxes flagged",
+    "bitonal": "1-bit scan: light pencil marks may be lost (check the paper)",
     "duplicate": "second scan of a page already stored",
     "same_image": "same image already stored from another file",
 }
@@ -50,8 +51,8 @@ class FileSummary:
         self.flagged += flagged
         if status in ("identified", "assigned"):
             self.identified += 1
-            if reason:
-                self.problems.append((page_number, REASON_TEXT.get(reason, reason)))
+            if reason:  # e.g. "misregistered,bitonal"
+                self.problems.append((page_number, "; ".join(REASON_TEXT.get(r, r) for r in reason.split(","))))
             return
         key = reason if status == "unidentified" else status
         text = REASON_TEXT.get(key or "", key or status)

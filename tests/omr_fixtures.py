@@ -61,8 +61,11 @@ def draw_check(img: np.ndarray, box: Box, *, level: int = 30, width_mm: float = 
 
 
 def fill_box(img: np.ndarray, box: Box, *, level: int = 25, dpi: float = DPI) -> None:
+    """Colour a box in up to its border; like pen or pencil, the printed line stays as dark as it was."""
     x0, y0, x1, y1 = box_px(box, dpi)
-    cv2.rectangle(img, (round(x0), round(y0)), (round(x1), round(y1)), level, -1)
+    layer = np.full_like(img, 255)
+    cv2.rectangle(layer, (round(x0), round(y0)), (round(x1), round(y1)), level, -1)
+    np.minimum(img, layer, out=img)
 
 
 def rotate(img: np.ndarray, degrees: float) -> np.ndarray:
@@ -153,3 +156,116 @@ def erase_qr(img: np.ndarray, pack: FormPack, index: int, dpi: float = DPI) -> n
     x0, y0, x1, y1 = (round(v * dpi / 72) for v in pack.layout.pages[index].qr_rect_pt)
     out[y0:y1, x0:x1] = 255
     return out
+
+
+# --- realistic marks and page faults for the decision tests (drawn at any dpi) -----------------
+
+def _pt(x: float, y: float) -> tuple[int, int]:
+    return round(x), round(y)
+
+
+def _thick(width_mm: float, dpi: float) -> int:
+    return max(1, round(width_mm * dpi / 25.4))
+
+
+def draw_felt_x(img: np.ndarray, box: Box, *, width_mm: float = 1.1, dpi: float = DPI, level: int = 20) -> None:
+    """A felt-tip X whose thick strokes end near the box corners."""
+    draw_cross(img, box, level=level, width_mm=width_mm, overshoot=0.05, dpi=dpi)
+
+
+def draw_scribble(img: np.ndarray, box: Box, *, width_mm: float = 0.6, dpi: float = DPI, level: int = 25,
+                  seed: int = 1) -> None:
+    """A dense round scribble in the middle of the box (as a tick), corners left white."""
+    x0, y0, x1, y1 = box_px(box, dpi)
+    cx, cy, r = (x0 + x1) / 2, (y0 + y1) / 2, (x1 - x0) * 0.27
+    rng = np.random.default_rng(seed)
+    angles = np.linspace(0, 6 * math.pi, 40)
+    radii = r * (0.4 + 0.6 * rng.random(angles.size))
+    pts = np.stack([cx + radii * np.cos(angles), cy + radii * np.sin(angles)], 1)
+    cv2.polylines(img, [np.round(pts).astype(np.int32)], False, level, _thick(width_mm, dpi), cv2.LINE_AA)
+
+
+def draw_zigzag(img: np.ndarray, box: Box, *, share: float = 0.65, width_mm: float = 0.5, dpi: float = DPI,
+                level: int = 30) -> None:
+    """A cancellation scribbled over only part of the box: dense zigzag over the left ``share``."""
+    x0, y0, x1, y1 = box_px(box, dpi)
+    w = x1 - x0
+    step = width_mm * dpi / 25.4 * 1.2
+    pts, y, left = [], y0 + 1, True
+    while y < y1 - 1:
+        pts.append((x0 + 1 if left else x0 + share * w, y))
+        y += step
+        left = not left
+    cv2.polylines(img, [np.round(np.array(pts)).astype(np.int32)], False, level, _thick(width_mm, dpi), cv2.LINE_AA)
+
+
+def draw_circle_round(img: np.ndarray, box: Box, *, margin_mm: float = 1.2, dpi: float = DPI, level: int = 40,
+                      width_mm: float = 0.4) -> None:
+    """A pen circle drawn round a box, ``margin_mm`` outside its sides."""
+    x0, y0, x1, y1 = box_px(box, dpi)
+    r = (x1 - x0) / 2 + margin_mm * dpi / 25.4
+    cv2.ellipse(img, _pt((x0 + x1) / 2, (y0 + y1) / 2), (round(r), round(r * 0.95)), 0, 0, 360, level,
+                _thick(width_mm, dpi), cv2.LINE_AA)
+
+
+def draw_circle_at(img: np.ndarray, centre_px: tuple[float, float], radius_mm: float, *, dpi: float = DPI,
+                   level: int = 40, width_mm: float = 0.4) -> None:
+    """A pen circle anywhere (e.g. round a printed label)."""
+    r = radius_mm * dpi / 25.4
+    cv2.ellipse(img, _pt(*centre_px), (round(r), round(r * 0.8)), 0, 0, 360, level, _thick(width_mm, dpi),
+                cv2.LINE_AA)
+
+
+def draw_streak(img: np.ndarray, x_px: float, *, width_mm: float = 0.35, level: int = 150, dpi: float = DPI) -> None:
+    """A copier drum streak: a straight light-grey line down the whole page."""
+    half = max(1, round(width_mm * dpi / 25.4 / 2))
+    x = round(x_px)
+    img[:, x - half:x + half] = np.minimum(img[:, x - half:x + half], level)
+
+
+def cover_with_note(img: np.ndarray, rect_px: tuple[float, float, float, float], *, level: int = 235,
+                    writing: bool = True) -> None:
+    """A sticky note over part of the page (opaque paper), with handwriting on it."""
+    x0, y0, x1, y1 = (round(v) for v in rect_px)
+    img[y0:y1, x0:x1] = level
+    if writing:
+        cv2.putText(img, "bel ma", (x0 + 10, (y0 + y1) // 2), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.2, 40, 2,
+                    cv2.LINE_AA)
+
+
+def to_colour(gray: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(gray, cv2.COLOR_GRAY2RGB)
+
+
+def highlight(rgb: np.ndarray, rect_px: tuple[float, float, float, float], colour: tuple[int, int, int]) -> None:
+    """A highlighter swipe: the colour multiplied over the paper (ink stays dark under it)."""
+    x0, y0, x1, y1 = (round(v) for v in rect_px)
+    part = rgb[y0:y1, x0:x1].astype(np.float32)
+    rgb[y0:y1, x0:x1] = (part * (np.array(colour, np.float32) / 255.0)).astype(np.uint8)
+
+
+def coffee_arc(rgb: np.ndarray, centre_px: tuple[float, float], radius_px: float, *, width_px: int = 6,
+               colour: tuple[int, int, int] = (170, 120, 70)) -> None:
+    """The dark edge of a coffee ring, with the lighter stain inside it."""
+    overlay = rgb.copy()
+    cv2.circle(overlay, _pt(*centre_px), round(radius_px), (228, 208, 178), -1, cv2.LINE_AA)
+    cv2.circle(overlay, _pt(*centre_px), round(radius_px), colour, width_px, cv2.LINE_AA)
+    np.minimum(rgb, overlay, out=rgb)
+
+
+def colour_page(rgb: np.ndarray, dpi: float = DPI) -> PageImage:
+    """A colour scan as intake gives it: the grey page plus the colour one."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    page = as_page(gray, dpi)
+    return PageImage(gray=page.gray, dpi=dpi, stored_bytes=page.stored_bytes, stored_ext=page.stored_ext,
+                     image_sha256=page.image_sha256, colour=rgb)
+
+
+def draw_small_check(img: np.ndarray, box: Box, *, scale: float = 0.5, level: int = 185, width_mm: float = 0.2,
+                     dpi: float = DPI) -> None:
+    """A small light pencil check in the middle of the box (``scale`` of the box size)."""
+    x0, y0, x1, _ = box_px(box, dpi)
+    w = (x1 - x0) * scale
+    cx, cy = (x0 + x1) / 2, y0 + (x1 - x0) / 2
+    pts = np.array([(cx - 0.3 * w, cy), (cx - 0.05 * w, cy + 0.3 * w), (cx + 0.4 * w, cy - 0.4 * w)])
+    cv2.polylines(img, [np.round(pts).astype(np.int32)], False, level, _thick(width_mm, dpi), cv2.LINE_AA)

@@ -81,7 +81,8 @@ def test_mark_beside_the_box_is_flagged_outside() -> None:
 
 
 def test_nearly_filled_box_is_for_a_person() -> None:
-    m = BoxMeasure(ink=0.88, faint=0.9, strong=0.7, darkness=0.8, ring=0.0, paper=240.0, rect_px=(0, 0, 1, 1))
+    m = BoxMeasure(ink=0.88, faint=0.9, strong=0.7, darkness=0.8, ring=0.0, paper=240.0, rect_px=(0, 0, 1, 1),
+                   edge=0.8, gaps=1, white_sides=1)
     assert decide_box(m).decision == "uncertain"
 
 
@@ -124,3 +125,59 @@ def test_cover_only_at_the_faint_level_is_flagged_not_a_tick() -> None:
     assert (decision.decision, decision.reason) == ("uncertain", "faint")
     pencil = BoxMeasure(ink=0.12, faint=0.2, strong=0.0, darkness=0.25, ring=0.0, paper=245.0, rect_px=(0, 0, 1, 1))
     assert decide_box(pencil).decision == "checked"
+
+
+def _m(**kw: float) -> BoxMeasure:
+    base = {"ink": 0.0, "faint": 0.0, "strong": 0.0, "darkness": 0.0, "ring": 0.0, "paper": 240.0}
+    base.update(kw)
+    extra = {k: base.pop(k) for k in list(base) if k not in ("ink", "faint", "strong", "darkness", "ring", "paper")}
+    return BoxMeasure(rect_px=(0, 0, 1, 1), **base, **extra)  # type: ignore[arg-type]
+
+
+def test_either_strong_ink_or_ink_cover_marks_a_filled_box() -> None:
+    """Pen filled with white specks (strong ink 0.88, ink 0.90) and pencil coloured in (ink 0.96, no strong ink)."""
+    pen = _m(ink=0.90, faint=0.92, strong=0.88, darkness=0.9, edge=1.0, gaps=0, white_sides=0, centre=1.0)
+    pencil = _m(ink=0.96, faint=0.98, strong=0.0, darkness=0.4, edge=1.0, gaps=0, white_sides=0, centre=1.0)
+    for m in (pen, pencil):
+        d = decide_box(m)
+        assert (d.decision, d.checked, d.reason) == ("empty", False, "cancelled")
+
+
+def test_light_pencil_tick_covering_a_tenth_is_a_tick() -> None:
+    for cover in (0.09, 0.1, 0.11):
+        d = decide_box(_m(ink=cover, faint=cover + 0.01, darkness=0.3, centre=0.1, white_sides=4, gaps=1))
+        assert d.decision == "checked", cover
+
+
+def test_dense_mark_with_white_all_round_is_a_tick_and_half_filled_box_is_flagged() -> None:
+    felt_x = _m(ink=0.93, faint=0.94, strong=0.9, darkness=0.9, edge=0.6, gaps=4, white_sides=4, centre=1.0)
+    assert decide_box(felt_x).decision == "checked"
+    half = _m(ink=0.7, faint=0.72, strong=0.65, darkness=0.9, edge=0.55, gaps=1, white_sides=3, centre=0.8)
+    assert (decide_box(half).decision, decide_box(half).reason) == ("uncertain", "partial_cancel")
+
+
+def test_confidence_follows_the_distance_to_the_threshold() -> None:
+    """Not a constant: nearer a threshold is less sure, decided boxes above flagged ones."""
+    ticks = [decide_box(_m(ink=c, faint=c, strong=c, darkness=0.9, centre=0.3, white_sides=4)).confidence
+             for c in (0.075, 0.09, 0.2)]
+    assert ticks[0] < ticks[1] < ticks[2] == 1.0
+    empties = [decide_box(_m(ink=c, faint=c, darkness=0.5)).confidence for c in (0.02, 0.0)]
+    assert empties[0] < empties[1]
+    band = [decide_box(_m(ink=c, faint=c, strong=c, darkness=0.9, centre=0.3)) for c in (0.03, 0.048, 0.065)]
+    assert all(d.flagged for d in band)
+    assert band[1].confidence < band[0].confidence and band[1].confidence < band[2].confidence
+    assert max(d.confidence for d in band) < min(ticks)
+
+
+def test_covered_box_is_never_read() -> None:
+    note = _m(ink=0.4, faint=0.45, strong=0.35, darkness=0.85, border=0.1, centre=0.5, white_sides=4)
+    d = decide_box(note)
+    assert (d.decision, d.reason, d.checked) == ("uncertain", "covered", False)
+
+
+def test_every_flag_reason_has_dutch_wording() -> None:
+    from review.describe import PAGE_REASONS, REASONS
+
+    for reason in ("covered", "circled", "partial_cancel", "streak", "stain", "cancelled"):
+        assert reason in REASONS
+    assert "potlood" in PAGE_REASONS["bitonal"]

@@ -5,6 +5,12 @@ border is left out by an inset; the largest axis-aligned rectangle inside the
 mapped (possibly skewed) inner square is measured. Around the box a thin ring
 shows strokes that land outside (four strips along the middle of the sides). Ink is judged relative to the local paper
 white, so pencil and uneven lighting are measured on the same scale.
+
+On a colour page, tint is taken out before anything is measured: pixels that are
+saturated and bright (highlighter of any colour) or saturated in the brown-yellow
+hues of coffee and tea (stains) become paper; pen (black, blue, red) and pencil,
+also where they cross a tint, stay. Sampled features (the printed border, the
+band inside it, lines through and around the box) come from scan.omr.sampling.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import cv2
 import numpy as np
 
 from scan.omr.register import project
+from scan.omr.sampling import sample_boxes
 from softa.layout import POINTS_PER_MM, Box
 
 #: Inset from the printed box edge to the measured inner area: the border
@@ -42,6 +49,21 @@ BACKGROUND_CELL_MM = 2.0
 BACKGROUND_SPAN = 5
 #: Paper darker than this (8-bit) is not paper: use this as the floor.
 MIN_PAPER_LEVEL = 60.0
+#: The centre of a box (box fractions): ticks and crosses pass through it, a circle
+#: drawn round the box or round its label does not.
+CENTRE_SPAN = (0.3, 0.7)
+#: Colour: a pixel is tinted when its saturation (max-min over max channel) is at
+#: least this (grey paper and JPEG colour noise stay below ~0.1); pen blue and red
+#: are saturated too, but dark.
+TINT_SATURATION = 0.15
+#: A tinted pixel this bright (max channel against paper white) is highlighter: its
+#: brightest channel stays near paper, where any pen or pencil stroke darkens all three.
+TINT_BRIGHT = 0.85
+#: Coffee, tea and rust stains: saturated, brown to yellow hues (degrees), not too dark.
+STAIN_HUE_DEG = (15.0, 75.0)
+STAIN_BRIGHT = 0.6
+#: Paper white of a colour page for the tint test: this percentile of the grey page.
+PAPER_PERCENTILE = 95
 
 
 @dataclass(frozen=True)
@@ -55,16 +77,39 @@ class BoxMeasure:
     ring: float
     paper: float
     rect_px: tuple[int, int, int, int]
+    #: Share of the printed border visible on its worst side (1 clean, 0 hidden).
+    border: float = 1.0
+    #: Share of the band just inside the border that is ink, and its white runs.
+    edge: float = 0.0
+    gaps: int = 1
+    white_sides: int = 4
+    #: Ink share of the box centre.
+    centre: float = 0.0
+    #: Sides with a line along them just outside (circles); two opposite sides lined.
+    lined: int = 0
+    opposite: bool = False
+    #: Sides where ink leaves the box; ink share of the paper just around it.
+    exits: int = 0
+    around: float = 0.0
+    #: Share of line positions on a straight line through box and paper; ink off those lines.
+    streak: float = 0.0
+    residual: float = 0.0
+    #: Two strokes cross the border close together: a curve through the box's side.
+    arc: bool = False
+    #: Share of the inner area taken out as tint (colour pages).
+    tint: float = 0.0
 
     def to_json(self) -> dict[str, float]:
-        return {"ink": round(self.ink, 4), "faint": round(self.faint, 4), "strong": round(self.strong, 4),
-                "darkness": round(self.darkness, 4),
-                "ring": round(self.ring, 4), "paper": round(self.paper, 1)}
+        return json.loads(self.json_text())
 
     def json_text(self, **extra: object) -> str:
         """The same as JSON text, built directly (it is written for every box of every page)."""
         head = (f'{{"ink":{self.ink:.4f},"faint":{self.faint:.4f},"strong":{self.strong:.4f},'
-                f'"darkness":{self.darkness:.4f},"ring":{self.ring:.4f},"paper":{self.paper:.1f}')
+                f'"darkness":{self.darkness:.4f},"ring":{self.ring:.4f},"paper":{self.paper:.1f},'
+                f'"border":{self.border:.3f},"edge":{self.edge:.3f},"gaps":{self.gaps},"white_sides":{self.white_sides},"centre":{self.centre:.4f},'
+                f'"lined":{self.lined},"opposite":{str(self.opposite).lower()},"exits":{self.exits},'
+                f'"around":{self.around:.3f},"streak":{self.streak:.3f},"residual":{self.residual:.4f},'
+                f'"arc":{str(self.arc).lower()},"tint":{self.tint:.3f}')
         tail = "".join(f',"{k}":{json.dumps(v)}' for k, v in extra.items())
         return head + tail + "}"
 
@@ -111,11 +156,30 @@ def _side_strips(homography: np.ndarray, rects: np.ndarray, px_per_mm: float) ->
     return np.rint(out).astype(int)
 
 
+def untinted(gray: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The grey page with highlighter and stain tint turned to paper, and the mask of tinted pixels."""
+    hsv = cv2.cvtColor(colour, cv2.COLOR_RGB2HSV)
+    hue, sat, value = cv2.split(hsv)
+    paper = max(MIN_PAPER_LEVEL, float(np.percentile(gray[::8, ::8], PAPER_PERCENTILE)))
+    saturated = sat >= TINT_SATURATION * 255
+    bright = value >= TINT_BRIGHT * paper
+    # OpenCV keeps hue in 0..180 (half degrees) for 8-bit images.
+    stain = (hue >= STAIN_HUE_DEG[0] / 2) & (hue <= STAIN_HUE_DEG[1] / 2) & (value >= STAIN_BRIGHT * paper)
+    tinted = saturated & (bright | stain)
+    out = gray.copy()
+    out[tinted] = np.uint8(min(255.0, paper))
+    return out, tinted
+
+
 def measure_boxes(gray: np.ndarray, homography: np.ndarray, boxes: tuple[Box, ...] | list[Box],
-                  px_per_mm: float) -> list[BoxMeasure]:
-    """Measure all boxes of a page; the order follows ``boxes``."""
+                  px_per_mm: float, *, colour: np.ndarray | None = None) -> list[BoxMeasure]:
+    """Measure all boxes of a page; the order follows ``boxes``. ``colour`` (RGB, same size) lets
+    highlighter and stains be told from ink."""
     if not boxes:
         return []
+    tinted: np.ndarray | None = None
+    if colour is not None and colour.shape[:2] == gray.shape[:2]:
+        gray, tinted = untinted(gray, colour)
     height, width = gray.shape[:2]
     rects = np.array([b.rect_pt for b in boxes], dtype=np.float64)
     inner = np.sort(_mapped(homography, rects, -INNER_INSET_MM * POINTS_PER_MM), axis=1)
@@ -126,19 +190,34 @@ def measure_boxes(gray: np.ndarray, homography: np.ndarray, boxes: tuple[Box, ..
     paper, cell = paper_map(gray, px_per_mm)
     centres_x = ((ix0 + ix1) / 2 / cell).astype(int).clip(0, paper.shape[1] - 1)
     centres_y = ((iy0 + iy1) / 2 / cell).astype(int).clip(0, paper.shape[0] - 1)
-    whites = paper[centres_y, centres_x].tolist()
+    white_arr = paper[centres_y, centres_x]
+    whites = white_arr.tolist()
+    sampled = sample_boxes(gray, homography, rects, white_arr, INK_LEVEL)
+    features = list(zip(sampled.border.tolist(), sampled.edge.tolist(), sampled.gaps.tolist(),
+                        sampled.white_sides.tolist(),
+                        sampled.lined.tolist(), sampled.opposite.tolist(), sampled.exits.tolist(),
+                        sampled.around.tolist(), sampled.streak.tolist(), sampled.residual.tolist(),
+                        sampled.arc.tolist(), strict=True))
     a0s, a1s = np.clip(ix0, 0, width).tolist(), np.clip(ix1, 0, width).tolist()
     b0s, b1s = np.clip(iy0, 0, height).tolist(), np.clip(iy1, 0, height).tolist()
     strip_list = np.clip(strips, 0, [width, height, width, height]).tolist()
     levels = np.array([STRONG_LEVEL, INK_LEVEL, FAINT_LEVEL])
+    # The centre span as shares of the inner area (which is inset from the box edge).
+    box_w = np.maximum(rects[:, 2] - rects[:, 0], 1.0)
+    inset = INNER_INSET_MM * POINTS_PER_MM / box_w
+    c_lo = ((CENTRE_SPAN[0] - inset) / np.maximum(1 - 2 * inset, 1e-6)).clip(0, 0.5).tolist()
     out: list[BoxMeasure] = []
     for i in range(len(boxes)):
         white = whites[i]
         a0, a1, b0, b1 = a0s[i], a1s[i], b0s[i], b1s[i]
+        border, edge, gaps, white_sides, lined, opposite, exits, around, streak, residual, arc = features[i]
+        extra = {"border": border, "edge": edge, "gaps": gaps, "white_sides": white_sides, "lined": lined, "opposite": opposite,
+                 "exits": exits, "around": around, "streak": streak, "residual": residual, "arc": arc}
         if a1 - a0 < 2 or b1 - b0 < 2:
-            out.append(BoxMeasure(0.0, 0.0, 0.0, 0.0, 0.0, white, (a0, b0, a1, b1)))
+            out.append(BoxMeasure(0.0, 0.0, 0.0, 0.0, 0.0, white, (a0, b0, a1, b1), **extra))
             continue
-        values = np.sort(gray[b0:b1, a0:a1], axis=None)
+        crop = gray[b0:b1, a0:a1]
+        values = np.sort(crop, axis=None)
         n = values.size
         # Pixels darker than each level, counted on the sorted values in one call.
         strong, ink, faint = (values.searchsorted(levels * white) / n).tolist()
@@ -149,5 +228,15 @@ def measure_boxes(gray: np.ndarray, homography: np.ndarray, boxes: tuple[Box, ..
             strip = gray[y0:y1, x0:x1]
             if strip.size:
                 ring = max(ring, np.count_nonzero(strip < ink_level) / strip.size)
-        out.append(BoxMeasure(ink, faint, strong, darkness, float(ring), white, (a0, b0, a1, b1)))
+        centre = 0.0
+        if ink > 0.0:
+            h, w = crop.shape
+            cy0, cx0 = int(h * c_lo[i]), int(w * c_lo[i])
+            middle = crop[cy0:h - cy0, cx0:w - cx0]
+            centre = np.count_nonzero(middle < ink_level) / max(1, middle.size)
+        tint = 0.0
+        if tinted is not None:
+            tint = np.count_nonzero(tinted[b0:b1, a0:a1]) / n
+        out.append(BoxMeasure(ink, faint, strong, darkness, float(ring), white, (a0, b0, a1, b1),
+                              centre=float(centre), tint=float(tint), **extra))
     return out
