@@ -82,9 +82,9 @@ def rotate(img: np.ndarray, degrees: float) -> np.ndarray:
 def perspective(img: np.ndarray, strength: float = 0.06) -> np.ndarray:
     """A phone-like view: the top edge narrower than the bottom, on a grey table."""
     h, w = img.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     d = strength * w
-    dst = np.float32([[d, d * 0.5], [w - d * 0.6, d], [w, h - d * 0.3], [0, h]]) + np.float32([60, 60])
+    dst = np.array([[d, d * 0.5], [w - d * 0.6, d], [w, h - d * 0.3], [0, h]], dtype=np.float32) + 60
     m = cv2.getPerspectiveTransform(src, dst)
     return cv2.warpPerspective(img, m, (w + 120, h + 120), flags=cv2.INTER_LINEAR, borderValue=120)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 
 @dataclass
@@ -58,6 +58,7 @@ def ccitt_image(pixels: np.ndarray) -> Img:
     buf = io.BytesIO()
     Image.fromarray(pixels).convert("1").save(buf, "TIFF", compression="group4", tiffinfo={278: height})
     tiff = Image.open(io.BytesIO(buf.getvalue()))
+    assert isinstance(tiff, TiffImagePlugin.TiffImageFile)
     offset, length = tiff.tag_v2[273][0], tiff.tag_v2[279][0]
     data = buf.getvalue()[offset:offset + length]
     return Img(f"/Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode"
