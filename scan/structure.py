@@ -38,6 +38,8 @@ MARK_SCALE_RANGE = (0.3, 1.6)
 #: A mark fills at least this share of its bounding box; its sides differ at most this ratio.
 MARK_FILL_MIN = 0.6
 MARK_ASPECT_MAX = 1.5
+#: Marks are looked for at half size on images wider than this (a 5 mm mark stays ~20 px).
+MARK_HALF_SIZE_ABOVE_PX = 1500
 #: A mark stands alone: the band of this share of its side around it holds at most this much ink.
 HALO_SIDE = 0.7
 HALO_INK_MAX = 0.05
@@ -126,9 +128,11 @@ def find_marks(gray: np.ndarray, size_pt: tuple[float, float], mark_size_pt: flo
 
     The first set is the outermost isolated solid square towards each image
     corner; when those four are not a parallelogram (a mark hidden, a filled
-    box taken instead), each set with one of them replaced by the completion
-    of the other three follows. Empty when fewer than three marks show.
+    box taken instead), the four sets with one of them replaced by the
+    completion of the other three instead. Empty when fewer than three marks show.
     """
+    step = 2 if min(gray.shape[:2]) > MARK_HALF_SIZE_ABOVE_PX else 1
+    gray = gray[::step, ::step]
     height, width = gray.shape[:2]
     side = mark_size_pt * max(width, height) / max(size_pt)
     white = float(np.percentile(gray[::4, ::4], WHITE_PERCENTILE)) or 255.0
@@ -146,12 +150,14 @@ def find_marks(gray: np.ndarray, size_pt: tuple[float, float], mark_size_pt: flo
             points.append(centroids[label])
     if len(points) < 3:
         return []
-    pts = np.array(points, dtype=np.float64)
+    pts = np.array(points, dtype=np.float64) * step
     corners = np.array([pts[np.argmin(pts.sum(1))], pts[np.argmax(pts[:, 0] - pts[:, 1])],
                         pts[np.argmax(pts.sum(1))], pts[np.argmin(pts[:, 0] - pts[:, 1])]])
     diagonal = float(np.hypot(*(corners[2] - corners[0]))) or 1.0
     gap = float(np.hypot(*(corners[0] + corners[2] - corners[1] - corners[3])))
-    sets = [corners] if gap <= PARALLELOGRAM_TOLERANCE * diagonal else []
+    if gap <= PARALLELOGRAM_TOLERANCE * diagonal:
+        return [corners]
+    sets = []
     for k in range(4):
         completed = corners.copy()
         completed[k] = corners[(k + 1) % 4] + corners[(k + 3) % 4] - corners[(k + 2) % 4]
@@ -160,18 +166,19 @@ def find_marks(gray: np.ndarray, size_pt: tuple[float, float], mark_size_pt: flo
 
 
 def find_box_centres(gray: np.ndarray, px_per_mm: float) -> np.ndarray:
-    """Image-pixel centres of everything that looks like a printed mark box (N x 2)."""
+    """Image-pixel centres of everything that looks like a printed mark box (N x 2).
+
+    A box's border (with any tick inside it) is one connected blob of a
+    locally thresholded image whose bounding box is box-sized and square.
+    """
     window = max(3, int(BOX_THRESHOLD_WINDOW_MM * px_per_mm) | 1)
     binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, window,
                                    BOX_THRESHOLD_OFFSET)
-    contours, _ = cv2.findContours(binary, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     low, high = (v * px_per_mm for v in BOX_SIZE_RANGE_MM)
-    centres = []
-    for contour in contours:
-        (cx, cy), (w, h), _ = cv2.minAreaRect(contour)
-        if low <= w <= high and low <= h <= high and max(w, h) <= BOX_ASPECT_MAX * min(w, h):
-            centres.append((cx, cy))
-    return np.array(centres, dtype=np.float64).reshape(-1, 2)
+    x, y, w, h = (stats[1:, k].astype(np.float64) for k in range(4))
+    keep = (w >= low) & (w <= high) & (h >= low) & (h <= high) & (np.maximum(w, h) <= BOX_ASPECT_MAX * np.minimum(w, h))
+    return np.stack([x[keep] + w[keep] / 2, y[keep] + h[keep] / 2], axis=1).reshape(-1, 2)
 
 
 @dataclass(frozen=True)
