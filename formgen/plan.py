@@ -383,13 +383,16 @@ def _box_id(meta: Meta) -> tuple[str, str]:
     return f"{base}:v{meta['value']:+d}", f"{base}:rating"
 
 
-def _page_frame(size_pt: tuple[float, float]) -> tuple[tuple[tuple[float, float], ...], Rect]:
+def _page_frame(size_pt: tuple[float, float]) -> tuple[tuple[tuple[float, float], ...], tuple[Rect, ...]]:
+    """Registration mark centres and the QR rects: top-right first, then bottom-left."""
     inset = g.MARK_INSET_MM
     marks = tuple((mm(x), mm(y)) for x, y in (
         (inset, inset), (g.PAGE_W_MM - inset, inset),
         (g.PAGE_W_MM - inset, g.PAGE_H_MM - inset), (inset, g.PAGE_H_MM - inset)))
-    qr = (mm(g.QR_RIGHT_MM - g.QR_SIZE_MM), mm(g.QR_TOP_MM), mm(g.QR_RIGHT_MM), mm(g.QR_TOP_MM + g.QR_SIZE_MM))
-    return marks, qr
+    first = (mm(g.QR_RIGHT_MM - g.QR_SIZE_MM), mm(g.QR_TOP_MM), mm(g.QR_RIGHT_MM), mm(g.QR_TOP_MM + g.QR_SIZE_MM))
+    second = (mm(g.QR2_LEFT_MM), mm(g.QR2_BOTTOM_MM - g.QR_SIZE_MM), mm(g.QR2_LEFT_MM + g.QR_SIZE_MM),
+              mm(g.QR2_BOTTOM_MM))
+    return marks, (first, second)
 
 
 @dataclass(frozen=True)
@@ -417,7 +420,7 @@ def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iter
     """Yield the plan of every page of the pack, in order, one form at a time."""
     inst = instrument or load_instrument()
     index = 0
-    marks, qr_rect = _page_frame(g.PAGE_SIZE_PT)
+    marks, qr_rects = _page_frame(g.PAGE_SIZE_PT)
     for spec in form_specs(manifest, inst):
         pages = _paginate([Section(_scale_legend(inst, star_note=spec.form == "hulpverlener"), []), *spec.sections])
         for number, placed in enumerate(pages, start=1):
@@ -450,7 +453,8 @@ def plan_pages(manifest: Manifest, instrument: Instrument | None = None) -> Iter
             layout = PageLayout(index=index, qr=identity.payload(), size_pt=_round2(g.PAGE_SIZE_PT), form=spec.form,
                                 participant=identity.participant, slot=identity.slot, page=number, pages=len(pages),
                                 marks_pt=tuple(_round2(m) for m in marks), mark_size_pt=round(mm(g.MARK_SIZE_MM), 3),
-                                qr_rect_pt=_round(qr_rect), boxes=tuple(boxes), regions=tuple(regions))
+                                qr_rect_pt=_round(qr_rects[0]), boxes=tuple(boxes), regions=tuple(regions),
+                                qr_rects_pt=tuple(_round(r) for r in qr_rects))
             yield PagePlan(layout=layout, identity=identity, title=FORM_TITLES[spec.form],
                            subtitle=_subtitle(manifest.case, spec, number, len(pages)),
                            texts=tuple(texts), shades=tuple(shades))

@@ -12,10 +12,11 @@ from reportlab.pdfgen.canvas import Canvas
 from formgen import geometry as g
 from formgen.geometry import mm
 from formgen.plan import INSTRUCTION, PagePlan
+from softa.layout import Rect
 
 #: Box borders: thin enough that the scanner can strip them, dark enough to see.
 BOX_LINE_PT = 0.7
-#: QR error correction "M" survives a pen stroke across ~15 % of the code.
+#: QR error correction "M" survives a pen stroke across ~15 % of the code (see geometry.QR_MODULE_MM).
 QR_LEVEL = "M"
 PRIVACY_NOTE = "Schrijf geen namen op dit formulier: alleen casusnummer en deelnemercodes."
 
@@ -35,9 +36,9 @@ def _y(y_mm: float) -> float:
     return g.PAGE_SIZE_PT[1] - mm(y_mm)
 
 
-def _draw_qr(canvas: Canvas, plan: PagePlan) -> None:
-    x0, _, x1, y1 = plan.layout.qr_rect_pt
-    widget = QrCodeWidget(plan.layout.qr, barLevel=QR_LEVEL, barBorder=4)
+def _draw_qr(canvas: Canvas, plan: PagePlan, rect: Rect) -> None:
+    x0, _, x1, y1 = rect
+    widget = QrCodeWidget(plan.layout.qr, barLevel=QR_LEVEL, barBorder=g.QR_QUIET_MODULES)
     bx0, by0, bx1, by1 = widget.getBounds()
     side = x1 - x0
     drawing = Drawing(side, side, transform=[side / (bx1 - bx0), 0, 0, side / (by1 - by0), 0, 0])
@@ -53,7 +54,8 @@ def draw_page(canvas: Canvas, plan: PagePlan) -> None:
     half = layout.mark_size_pt / 2
     for cx, cy in layout.marks_pt:
         canvas.rect(cx - half, height - cy - half, 2 * half, 2 * half, stroke=0, fill=1)
-    _draw_qr(canvas, plan)
+    for rect in layout.qr_rects_pt:
+        _draw_qr(canvas, plan, rect)
 
     canvas.setFont(g.FONT_BOLD, g.TITLE_PT)
     canvas.drawString(mm(g.CONTENT_LEFT_MM), _y(g.HEADER_BASELINES_MM[0]), plan.title)
@@ -89,8 +91,8 @@ def draw_page(canvas: Canvas, plan: PagePlan) -> None:
 
     canvas.setFillGray(0)
     canvas.setFont(g.FONT, g.SMALL_PT + 0.5)
-    canvas.drawString(mm(g.CONTENT_LEFT_MM), _y(g.FOOTER_BASELINES_MM[0]), INSTRUCTION)
+    canvas.drawString(mm(g.FOOTER_LEFT_MM), _y(g.FOOTER_BASELINES_MM[0]), INSTRUCTION)
     canvas.setFont(g.FONT, g.SMALL_PT)
-    canvas.drawString(mm(g.CONTENT_LEFT_MM), _y(g.FOOTER_BASELINES_MM[1]), f"{layout.qr}   ·   {plan.identity.label}")
+    canvas.drawString(mm(g.FOOTER_LEFT_MM), _y(g.FOOTER_BASELINES_MM[1]), f"{layout.qr}   ·   {plan.identity.label}")
     canvas.showPage()
 

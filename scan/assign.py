@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scan.identify import find_qr, symbol_corners_pt
+from scan.identify import find_qr, qr_symbol_pt
 from scan.inputs import decode_stored
 from scan.omr.register import Registration, register_blind, register_page
 from scan.pipeline import PageResult, read_layout_page
@@ -23,7 +23,7 @@ ASSIGNABLE = ("unidentified",)
 def _register(gray: np.ndarray, layout_page: PageLayout) -> Registration | None:
     qr = find_qr(gray)
     if qr is not None and qr.text == layout_page.qr:
-        return register_page(gray, layout_page, symbol_corners_pt(layout_page.qr_rect_pt, qr.version), qr.corners_px)
+        return register_page(gray, layout_page, qr_symbol_pt(gray, qr, layout_page), qr.corners_px)
     return register_blind(gray, layout_page)
 
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from scan.identify import QrRead, find_qr, is_blank, symbol_corners_pt
+from scan.identify import QrRead, find_qr, is_blank, qr_symbol_pt
 from scan.inputs import PageImage, SourceReader
 from scan.omr.decide import decide_page, page_quality, page_reason
 from scan.omr.measure import measure_boxes
 from scan.omr.register import Registration, register_page
 from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
+from scan.structure import propose_for_review
 from softa.errors import InputFileError
 from softa.imaging import crop_upright, encode_png
 from softa.layout import MM_PER_INCH, PageLayout, layout_from_json, parse_qr_payload
@@ -74,6 +75,8 @@ class PageResult:
     quality: float | None = None
     reads: tuple[BoxRead, ...] = field(default_factory=tuple)
     regions: tuple[RegionCrop, ...] = field(default_factory=tuple)
+    #: No QR decoded: the identity its printed structure proposes (scan.structure.Proposal JSON), for review.
+    proposal_json: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,10 @@ def identify_and_read(image: PageImage, page_number: int, known: dict[str, Known
                       image_ext=image.stored_ext, image_sha256=image.image_sha256, dpi=image.dpi)
     qr = find_qr(image.gray)
     if qr is None:
-        return replace(base, reason="blank" if is_blank(image.gray) else "no_qr")
+        if is_blank(image.gray):
+            return replace(base, reason="blank")
+        proposal = propose_for_review(image.gray, ((k.case_id, k.layout) for k in known.values()))
+        return replace(base, reason="no_qr", proposal_json=proposal)
     identity = parse_qr_payload(qr.text)
     if identity is None:
         return replace(base, reason="no_qr", qr=qr.text)
@@ -133,7 +139,7 @@ def identify_and_read(image: PageImage, page_number: int, known: dict[str, Known
 
 def read_known_page(image: PageImage, qr: QrRead, target: KnownPage, base: PageResult) -> PageResult:
     """Register and read a page whose layout page is known."""
-    qr_pt = symbol_corners_pt(target.layout.qr_rect_pt, qr.version)
+    qr_pt = qr_symbol_pt(image.gray, qr, target.layout)  # whichever of the page's codes was read
     registration = register_page(image.gray, target.layout, qr_pt, qr.corners_px)
     reads, regions, quality = read_layout_page(image.gray, target.layout, registration, image.colour)
     return replace(

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
 from scan.pipeline import BoxRead, PageResult
+from scan.structure import save_proposal
 from softa.db import now, transaction
 
 
@@ -171,6 +172,8 @@ def store_page(conn: sqlite3.Connection, data: Path, source_id: int, source_sha:
                 " case_id = ?, page_index = ?, rotation = ?, registration_error_mm = ?, homography_json = ?,"
                 " quality = ?, note = ?, scanned_at = ?, version = version + 1 WHERE id = ?", (*values, replace_id))
             page_id = replace_id
+        if result.proposal_json is not None or replace_id is not None:  # scan.structure: identity proposed
+            save_proposal(conn, page_id, result.proposal_json)
         if result.status != "identified":
             return StoredPage(page_id=page_id, status=status, reason=result.reason, flagged=0, boxes=0)
         assert result.case_id is not None

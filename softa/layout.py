@@ -1,8 +1,12 @@
 """The form layout: where every mark box and free-text region sits on every page.
 
 This is the contract between the form generator and the scanner. It is written
-as ``<case>_layout.json`` (schema ``softa-layout/1``) and stored in the
+as ``<case>_layout.json`` (schema ``softa-layout/2``) and stored in the
 database. Coordinates are PDF points, origin at the page's top-left, y down.
+
+Version 2 prints the page's QR code twice, in opposite corners
+(``qr_rects_pt``); version-1 layouts (one code, ``softa-layout/1``) and their
+``SOFTA1`` payloads stay readable.
 """
 
 from __future__ import annotations
@@ -14,9 +18,11 @@ from typing import Any, Literal
 
 from softa.errors import LayoutError
 
-LAYOUT_SCHEMA = "softa-layout/1"
+LAYOUT_SCHEMA = "softa-layout/2"
+#: Schemas this code reads: version 1 had a single QR code per page.
+READABLE_SCHEMAS = {"softa-layout/1": 1, LAYOUT_SCHEMA: 2}
 #: Version of the page geometry; bumped whenever box positions change.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 QR_PREFIX = "SOFTA"
 FORM_CODES = {"hulpverlener": "H", "client": "C", "gedragsdimensies": "G", "zelfbeoordeling": "Z"}
 FORM_NAMES = {code: name for name, code in FORM_CODES.items()}
@@ -48,7 +54,7 @@ class QrIdentity:
     layout_version: int = LAYOUT_VERSION
 
     def payload(self) -> str:
-        """Compact payload, e.g. ``SOFTA1|2024-017|C|C2|K|2/3``."""
+        """Compact payload, e.g. ``SOFTA2|2024-017|C|C2|K|2/3`` (every QR code of the page carries the same)."""
         return "|".join([
             f"{QR_PREFIX}{self.layout_version}",
             self.case,
@@ -139,6 +145,16 @@ class PageLayout:
     qr_rect_pt: Rect
     boxes: tuple[Box, ...] = field(default_factory=tuple)
     regions: tuple[Region, ...] = field(default_factory=tuple)
+    #: Every QR code printed on the page (same payload); the first is ``qr_rect_pt``.
+    #: Left empty, it becomes ``(qr_rect_pt,)`` (a version-1 page).
+    qr_rects_pt: tuple[Rect, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.qr_rects_pt:
+            object.__setattr__(self, "qr_rects_pt", (self.qr_rect_pt,))
+        elif tuple(self.qr_rects_pt[0]) != tuple(self.qr_rect_pt):
+            raise LayoutError(f"page {self.index}: the first of qr_rects_pt is not qr_rect_pt",
+                              hint="regenerate the layout with `softa forms`")
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -146,7 +162,7 @@ class PageLayout:
             "form": self.form, "participant": self.participant, "slot": self.slot,
             "page": self.page, "pages": self.pages,
             "marks_pt": [list(m) for m in self.marks_pt], "mark_size_pt": self.mark_size_pt,
-            "qr_rect_pt": list(self.qr_rect_pt),
+            "qr_rect_pt": list(self.qr_rect_pt), "qr_rects_pt": [list(r) for r in self.qr_rects_pt],
             "boxes": [b.to_json() for b in self.boxes],
             "regions": [r.to_json() for r in self.regions],
         }
@@ -185,7 +201,8 @@ def _rect(value: Any) -> Rect:
 
 def layout_from_json(data: dict[str, Any]) -> CaseLayout:
     """Build a CaseLayout from its JSON form; raise LayoutError when it is not one."""
-    if data.get("schema") != LAYOUT_SCHEMA:
+    schema_version = READABLE_SCHEMAS.get(str(data.get("schema")))
+    if schema_version is None:
         raise LayoutError(f"not a softa layout (schema {data.get('schema')!r})",
                           hint=f"give the <case>_layout.json written by `softa forms` ({LAYOUT_SCHEMA})")
     try:
@@ -198,10 +215,12 @@ def layout_from_json(data: dict[str, Any]) -> CaseLayout:
                 qr_rect_pt=_rect(p["qr_rect_pt"]),
                 boxes=tuple(Box(**{**b, "rect_pt": _rect(b["rect_pt"])}) for b in p["boxes"]),
                 regions=tuple(Region(**{**r, "rect_pt": _rect(r["rect_pt"])}) for r in p["regions"]),
+                # Version 1 printed one code: its rect is the page's only one.
+                qr_rects_pt=tuple(_rect(r) for r in p.get("qr_rects_pt") or [p["qr_rect_pt"]]),
             )
             for p in data["pages"]
         )
-        return CaseLayout(case=data["case"], layout_version=data.get("layout_version", LAYOUT_VERSION), pages=pages)
+        return CaseLayout(case=data["case"], layout_version=data.get("layout_version", schema_version), pages=pages)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise LayoutError(f"layout for case {data.get('case')!r} is malformed ({exc!r})",
                           hint="regenerate it with `softa forms CASE.toml --out DIR`") from exc

@@ -153,8 +153,9 @@ def qr_sheet(payload: str, dpi: float = DPI) -> np.ndarray:
 
 def erase_qr(img: np.ndarray, pack: FormPack, index: int, dpi: float = DPI) -> np.ndarray:
     out = img.copy()
-    x0, y0, x1, y1 = (round(v * dpi / 72) for v in pack.layout.pages[index].qr_rect_pt)
-    out[y0:y1, x0:x1] = 255
+    for rect in pack.layout.pages[index].qr_rects_pt:  # every code of the page (layout v2 prints two)
+        x0, y0, x1, y1 = (round(v * dpi / 72) for v in rect)
+        out[y0:y1, x0:x1] = 255
     return out
 
 

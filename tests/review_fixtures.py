@@ -244,9 +244,10 @@ def build_batch(root: Path, *, role_c1: str | None = None) -> ReviewBatch:
 
         # C2 observer 1, page 1: QR code unreadable (coffee stain), so nobody knows which page it is.
         image = render_page(pack.pack_pdf, PAGE_UNKNOWN)
-        qx0, qy0, qx1, qy1 = _px(layout.pages[PAGE_UNKNOWN].qr_rect_pt)
-        cv2.ellipse(image, ((qx0 + qx1) // 2, (qy0 + qy1) // 2), ((qx1 - qx0) // 2, (qy1 - qy0) // 3), 20, 0, 360,
-                    120, -1)
+        for rect in layout.pages[PAGE_UNKNOWN].qr_rects_pt:  # both codes of a layout-v2 page
+            qx0, qy0, qx1, qy1 = _px(rect)
+            cv2.ellipse(image, ((qx0 + qx1) // 2, (qy0 + qy1) // 2), ((qx1 - qx0) // 2, (qy1 - qy0) // 3), 20, 0,
+                        360, 120, -1)
         rel, sha = _save(image, data, "p0005.png")
         batch.unknown_page_id = _insert_page(conn, source, 5, rel, sha, "unidentified", None, None, "no_qr")
         if role_c1 is not None:
@@ -346,8 +347,9 @@ def build_scanned_batch(root: Path, seed: int = 5) -> ScannedBatch:
     cv2.imwrite(str(extra / "los_1.png"), image)
     # A form whose QR code was made unreadable.
     image = _filled(pack.pack_pdf, layout, PAGE_UNKNOWN, coding, seed)
-    qx0, qy0, qx1, qy1 = (round(v * SIM_DPI / 72) for v in layout.pages[PAGE_UNKNOWN].qr_rect_pt)
-    cv2.rectangle(image, (qx0 - 4, qy0 - 4), (qx1 + 4, qy1 + 4), 95, -1)
+    for rect in layout.pages[PAGE_UNKNOWN].qr_rects_pt:  # both codes of a layout-v2 page
+        qx0, qy0, qx1, qy1 = (round(v * SIM_DPI / 72) for v in rect)
+        cv2.rectangle(image, (qx0 - 4, qy0 - 4), (qx1 + 4, qy1 + 4), 95, -1)
     cv2.imwrite(str(extra / "los_2.png"), image)
     # A second, different scan of a page already in the pile.
     image = _filled(pack.pack_pdf, layout, PAGE_C1, coding, seed + 1)

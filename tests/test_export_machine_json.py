@@ -62,7 +62,7 @@ def test_machine_json_boxes_and_pages(scanned_db) -> None:
     manual = by_id[extra_id]
     assert manual["status"] == "reviewed" and manual["dark_ratio"] is None and manual["measurements"] is None
     pages = {p["page_number"]: p for p in data["pages"]}
-    assert pages[1]["identified"] is True and pages[1]["qr"].startswith("SOFTA1|")
+    assert pages[1]["identified"] is True and pages[1]["qr"].startswith("SOFTA2|")
     assert pages[1]["reason"] is None and pages[1]["source"] == "scans/batch1.pdf"
     assert pages[2]["identified"] is False and pages[2]["qr"] is None and pages[2]["reason"] == "blank page"
     assert data["files"][0]["status"] == "complete"

@@ -17,8 +17,10 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from formgen import build_layout, generate_pack, plan_pages
 from formgen import geometry as g
+from formgen.plan import INSTRUCTION
+from softa.errors import LayoutError
 from softa.instrument import SLOTS, SOFTA_DIMENSIONS, load_instrument
-from softa.layout import LAYOUT_SCHEMA, load_layout, parse_qr_payload
+from softa.layout import LAYOUT_SCHEMA, LAYOUT_VERSION, PageLayout, layout_from_json, load_layout, parse_qr_payload
 from softa.manifest import Manifest, Participant
 
 #: Print needs boxes a pen can hit: at least this side length.
@@ -60,7 +62,7 @@ def test_every_box_inside_its_page_and_no_overlaps(big_pack) -> None:
                 assert not overlap, (page.index, rects[a], rects[b])
         # Nothing sits on the marks or the QR code.
         half = page.mark_size_pt / 2
-        keepout = [(cx - half, cy - half, cx + half, cy + half) for cx, cy in page.marks_pt] + [page.qr_rect_pt]
+        keepout = [(cx - half, cy - half, cx + half, cy + half) for cx, cy in page.marks_pt] + list(page.qr_rects_pt)
         for kx0, ky0, kx1, ky1 in keepout:
             assert not np.any((arr[:, 0] < kx1) & (kx0 < arr[:, 2]) & (arr[:, 1] < ky1) & (ky0 < arr[:, 3]))
 
@@ -98,12 +100,53 @@ def test_every_qr_decodes_with_zxing_to_its_layout_payload(big_pack) -> None:
     for page_layout in big_pack.layout.pages:
         image = pdf[page_layout.index].render(scale=QR_RENDER_DPI / 72, grayscale=True).to_pil()
         codes = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-        assert [c.text for c in codes] == [page_layout.qr]
+        # Both codes carry the payload, each where its rect says (top-right first, bottom-left second).
+        assert [c.text for c in codes] == [page_layout.qr] * 2
+        scale = QR_RENDER_DPI / 72
+        for rect in page_layout.qr_rects_pt:
+            assert any(rect[0] * scale < _centre(c)[0] < rect[2] * scale and rect[1] * scale < _centre(c)[1] < rect[3] * scale
+                       for c in codes), rect
         identity = parse_qr_payload(page_layout.qr)
         assert identity is not None and identity.case == "2025-101"
         assert (identity.participant, identity.slot, identity.page) == (
             page_layout.participant, page_layout.slot, page_layout.page)
     pdf.close()
+
+
+def _centre(code: zxingcpp.Barcode) -> tuple[float, float]:
+    p = code.position
+    corners = (p.top_left, p.top_right, p.bottom_right, p.bottom_left)
+    return (sum(c.x for c in corners) / 4, sum(c.y for c in corners) / 4)
+
+
+def test_the_two_codes_sit_in_opposite_corners_clear_of_everything(big_pack) -> None:
+    """A folded corner or a sticky note cannot hide both: they are a page diagonal apart."""
+    for page in big_pack.layout.pages:
+        assert len(page.qr_rects_pt) == 2 and page.qr_rects_pt[0] == page.qr_rect_pt
+        (ax0, _, _, ay1), (_, by0, bx1, _) = page.qr_rects_pt
+        assert bx1 < ax0 and ay1 < by0  # second left of and below the first
+        assert (ax0 - bx1) / PT_PER_MM > 100 and (by0 - ay1) / PT_PER_MM > 200
+        for x0, y0, x1, y1 in page.qr_rects_pt:
+            assert (x1 - x0) / PT_PER_MM >= g.QR_SIZE_MM - 0.01
+            assert 0 < x0 < x1 < page.size_pt[0] and 0 < y0 < y1 < page.size_pt[1]
+
+
+def test_qr_symbol_edges_stay_off_the_registration_marks_lines(big_pack) -> None:
+    """Registration fits QR corners and marks together: corners in line with two marks make it ill-conditioned."""
+    page = big_pack.layout.pages[0]
+    mark_rows = {round(y, 3) for _, y in page.marks_pt}
+    for x0, y0, x1, y1 in page.qr_rects_pt:
+        inset = (x1 - x0) * g.QR_QUIET_MODULES / (g.QR_ROOM_MODULES + 2 * g.QR_QUIET_MODULES)
+        for edge in (y0 + inset, y1 - inset):
+            assert min(abs(edge - row) for row in mark_rows) / PT_PER_MM >= 2.5
+
+
+def test_the_footer_fits_beside_the_second_code() -> None:
+    assert g.FOOTER_LEFT_MM > g.QR2_LEFT_MM + g.QR_SIZE_MM
+    width_mm = stringWidth(INSTRUCTION, g.FONT, g.SMALL_PT + 0.5) / PT_PER_MM
+    assert g.FOOTER_LEFT_MM + width_mm < g.CONTENT_RIGHT_MM
+    assert g.CONTENT_BOTTOM_MM < g.QR2_BOTTOM_MM - g.QR_SIZE_MM
+    assert g.CONTENT_TOP_MM > g.QR_TOP_MM + g.QR_SIZE_MM
 
 
 def test_item_texts_and_footer_payloads_are_in_the_pdf_text(big_pack) -> None:
@@ -128,9 +171,12 @@ def test_slot_pdfs_split_the_pack(big_pack) -> None:
 
 def test_layout_json_contract(big_pack) -> None:
     data = json.loads(big_pack.layout_json.read_text(encoding="utf-8"))
-    assert data["schema"] == LAYOUT_SCHEMA and data["case"] == "2025-101"
+    assert data["schema"] == LAYOUT_SCHEMA == "softa-layout/2" and data["case"] == "2025-101"
+    assert data["layout_version"] == LAYOUT_VERSION == 2
     page = data["pages"][0]
-    assert {"index", "qr", "size_pt", "boxes", "regions"} <= set(page)
+    assert {"index", "qr", "size_pt", "boxes", "regions", "qr_rect_pt", "qr_rects_pt"} <= set(page)
+    assert page["qr"].startswith("SOFTA2|") and page["qr_rects_pt"][0] == page["qr_rect_pt"]
+    assert len(page["qr_rects_pt"]) == 2
     box = page["boxes"][0]
     assert {"id", "kind", "rect_pt", "group", "participant", "slot", "dimension", "item", "window"} <= set(box)
     assert load_layout(big_pack.layout_json) == big_pack.layout
@@ -271,3 +317,30 @@ def test_the_header_never_runs_into_the_qr_code() -> None:
             assert g.CONTENT_LEFT_MM + stringWidth(text, font, size) / PT_PER_MM < qr_left_mm, text
         if plan.layout.participant == "C12":
             assert "C12 (stief" in plan.subtitle and "…)" in plan.subtitle
+
+
+V1_LAYOUT = Path(__file__).parent / "fixtures" / "layout_v1_2023-001.json"
+
+
+def test_a_version_1_layout_still_loads_with_its_single_code() -> None:
+    """Packs printed before layout version 2 (one QR code) stay readable."""
+    layout = load_layout(V1_LAYOUT)
+    assert layout.layout_version == 1 and len(layout.pages) == 2
+    for page in layout.pages:
+        assert page.qr.startswith("SOFTA1|") and page.qr_rects_pt == (page.qr_rect_pt,)
+        identity = parse_qr_payload(page.qr)
+        assert identity is not None and identity.layout_version == 1 and identity.case == "2023-001"
+    # Written again, it is a version-2 file with the one code listed, and reads back equal.
+    again = layout_from_json(json.loads(layout.dumps()))
+    assert again.pages == layout.pages and again.layout_version == 1
+
+
+def test_a_layout_whose_first_code_is_not_qr_rect_is_refused() -> None:
+    page = build_layout(Manifest(case="2023-002", date=dt.date(2026, 1, 5), minutes=5, observers=("A", "B"),
+                                 participants=(Participant("H1", "hulpverlener"), Participant("C1", "moeder")))).pages[0]
+    data = page.to_json()
+    with pytest.raises(LayoutError):
+        PageLayout(**{**{k: v for k, v in vars(page).items()}, "qr_rects_pt": (page.qr_rects_pt[1], page.qr_rect_pt)})
+    assert data["qr_rects_pt"][0] == data["qr_rect_pt"]
+    with pytest.raises(LayoutError):
+        layout_from_json({"schema": "softa-layout/9", "case": "x", "pages": []})
