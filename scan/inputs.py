@@ -17,6 +17,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -240,10 +241,12 @@ class SourceReader:
 
     def _load_image_frame(self, page_number: int) -> PageImage:
         where = f"{self.path}: page {page_number}"
+        damage = None
         if self._frames == 1 and self.media_type in (MEDIA_PNG, MEDIA_JPEG):
             page = self._as_stored(self.path.read_bytes(), where)
-            if page is not None:
+            if isinstance(page, PageImage):
                 return page
+            damage = page
         if self._image is None:
             self._image = Image.open(self.path)
         frame = self._image
@@ -255,10 +258,14 @@ class SourceReader:
         notes = said + [str(w.message) for w in caught]
         if notes:
             print(f"{where}: {' '.join(' '.join(notes).split())}", file=sys.stderr)
-        return frame_page(frame)
+        page = frame_page(frame)
+        return replace(page, damaged=damage) if damage else page
 
-    def _as_stored(self, raw: bytes, where: str) -> PageImage | None:
-        """A single-image PNG or JPEG whose file bytes can be kept as they are (8-bit grey or RGB, square pixels)."""
+    def _as_stored(self, raw: bytes, where: str) -> PageImage | str | None:
+        """A single-image PNG or JPEG whose file bytes can be kept as they are (8-bit grey or RGB, square pixels).
+
+        None when Pillow is to convert it instead; the damage libjpeg reported when it could not decode it.
+        """
         dpi = _image_dpi(raw)
         if dpi is not None and dpi[0] != dpi[1]:
             return None
@@ -269,7 +276,7 @@ class SourceReader:
                 return None  # CMYK: Pillow knows Adobe's inverted CMYK
             gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
             if gray is None:
-                return None  # Pillow then says why
+                return damage  # Pillow tries (and says why it cannot)
             return stored_as_is(gray, page_dpi, raw, ".jpg", colour=colour, damaged=damage)
         depth, colour_type = (raw[24], raw[25]) if len(raw) > 25 else (0, -1)
         if depth != PNG_PLAIN_DEPTH or colour_type not in (PNG_GREY, PNG_RGB):

@@ -36,6 +36,7 @@ from scan.page_image import (
     converted,
     decode_jpeg,
     gray_of,
+    jpeg_check,
     jpeg_components,
     stored_as_is,
 )
@@ -113,13 +114,15 @@ class PdfPages:
         width_pt, height_pt = page.get_size()
         objects = list(page.get_objects(max_depth=1))
         scan = self._as_stored(page, number, objects, width_pt * height_pt)
-        if scan is not None:
+        if isinstance(scan, PageImage):
             return scan
-        return self._render(page, number, width_pt, height_pt)
+        return self._render(page, number, width_pt, height_pt, scan)
 
     # --- the fast path: the scanner's JPEG as stored ---------------------------------
 
-    def _as_stored(self, page: pdfium.PdfPage, number: int, objects: list[Any], page_area: float) -> PageImage | None:
+    def _as_stored(self, page: pdfium.PdfPage, number: int, objects: list[Any],
+                   page_area: float) -> PageImage | str | None:
+        """The page's JPEG as stored when it alone is the page; else None, or why it could not be decoded."""
         images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
         if len(images) != 1 or page.get_rotation() != 0 or pdfium_c.FPDFPage_GetAnnotCount(page) > 0:
             return None
@@ -148,8 +151,10 @@ class PdfPages:
             return None
         where = f"{self.path}: page {number}"
         gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
-        if gray is None or gray.shape != (px_h, px_w):
-            return None  # pdfium may still make something of it
+        if gray is None:  # rendered all the same, so that a person sees what pdfium makes of it
+            return damage or "its JPEG image cannot be decoded (libjpeg)"
+        if gray.shape != (px_h, px_w):
+            return None
         return stored_as_is(gray, round(max(dpi_x, dpi_y), 2), raw, ".jpg", colour=colour, damaged=damage)
 
     def _plain_image(self, index: int) -> bool:
@@ -189,13 +194,14 @@ class PdfPages:
 
     # --- everything else: rendered as a viewer shows it ------------------------------
 
-    def _render(self, page: pdfium.PdfPage, number: int, width_pt: float, height_pt: float) -> PageImage:
+    def _render(self, page: pdfium.PdfPage, number: int, width_pt: float, height_pt: float,
+                known_damage: str | None = None) -> PageImage:
         images = [o for o in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
         page_area = width_pt * height_pt
         dpis: list[float] = []
         colour = False
         bitonal = bool(images)
-        damage = []
+        damage = [known_damage.removeprefix(f"{self.path}: page {number}: ")] if known_damage else []
         for image in images:
             share, dpi = _image_share_and_dpi(image, page_area)
             if share < RESOLUTION_SHARE:
@@ -205,7 +211,7 @@ class PdfPages:
             colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24
             bitonal = bitonal and metadata.bits_per_pixel == 1
             problem = _image_damage(image, metadata.bits_per_pixel)
-            if problem:
+            if problem and problem not in damage:
                 damage.append(problem)
         bitonal = bitonal and bool(dpis)
         dpi = min(MAX_RENDER_DPI, max(MIN_RENDER_DPI, max(dpis))) if dpis else RENDER_DPI
@@ -243,7 +249,7 @@ def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
             return "its JPEG image has no valid header (damaged)"
         if JPEG_END not in data[-JPEG_END_WINDOW:]:
             return "its JPEG image is cut off (the data ends early)"
-        return None
+        return jpeg_check(data)
     if not image.get_filters(skip_simple=True):  # Flate, LZW, run-length: all rows must be there
         expected = math.ceil(px_w * bits_per_pixel / 8) * px_h
         if bits_per_pixel > 0 and len(image.get_data(decode_simple=True)) < expected:

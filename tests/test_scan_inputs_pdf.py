@@ -212,13 +212,16 @@ def test_vector_drawing_beside_the_image_is_rendered_with_it(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("kind", "words"), [
-    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early")])
+    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early"),
+    ("jpeg with garbage inside", "Corrupt JPEG data")])
 def test_a_damaged_image_is_never_rendered_as_a_blank_page(tmp_path: Path, kind: str, words: str) -> None:
     """pdfium silently draws nothing (white: 'blank'), black, or half an image: the page is damaged instead."""
     img = _picture()
     whole = jpeg_image(img) if kind.startswith("jpeg") else flate_gray(img)
+    middle = len(whole.data) // 2
     data = {"jpeg without header": bytes(len(whole.data)), "jpeg cut off": whole.data[: len(whole.data) // 2],
-            "flate cut off": whole.data[: len(whole.data) // 3]}[kind]
+            "flate cut off": whole.data[: len(whole.data) // 3],
+            "jpeg with garbage inside": whole.data[:middle] + bytes(200) + whole.data[middle + 200:]}[kind]
     for rotate in (0, 90):  # the fast path's page and a rendered one
         page = _load(tmp_path, [full_page(img, DPI, Img(whole.entries, data), rotate=rotate)])
         assert page.damaged is not None and words in page.damaged, (kind, rotate)
