@@ -203,12 +203,12 @@ class PdfPages:
         bitonal = bool(images)
         damage = [known_damage.removeprefix(f"{self.path}: page {number}: ")] if known_damage else []
         for image in images:
+            metadata = image.get_metadata()
+            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24  # a stamp, too
             share, dpi = _image_share_and_dpi(image, page_area)
             if share < RESOLUTION_SHARE:
                 continue
             dpis.append(dpi)
-            metadata = image.get_metadata()
-            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24
             bitonal = bitonal and metadata.bits_per_pixel == 1
             problem = _image_damage(image, metadata.bits_per_pixel)
             if problem and problem not in damage:

@@ -227,3 +227,50 @@ def test_a_damaged_image_is_never_rendered_as_a_blank_page(tmp_path: Path, kind:
         assert page.damaged is not None and words in page.damaged, (kind, rotate)
         assert f"{tmp_path / 'scan.pdf'}: page 1" in page.damaged
     assert _load(tmp_path, [full_page(img, DPI, whole, rotate=90)]).damaged is None
+
+
+def test_pages_turned_or_mirrored_by_pdf_tools_read_as_shown(tmp_path: Path) -> None:
+    """pypdf's rotate (/Rotate) and a mirroring transformation (a `cm` before the scan), as PDF tools write them."""
+    import pypdf
+    from PIL import Image
+
+    img = _picture()
+    scan = tmp_path / "scanner.pdf"
+    Image.fromarray(img).save(scan, "PDF", resolution=DPI, quality=95, save_all=True,
+                              append_images=[Image.fromarray(img)])
+    writer = pypdf.PdfWriter(clone_from=str(scan))
+    writer.pages[0].rotate(180)
+    height_pt = float(writer.pages[1].mediabox.height)
+    writer.pages[1].add_transformation(pypdf.Transformation().scale(1, -1).translate(0, height_pt))
+    tools = tmp_path / "bewerkt.pdf"
+    with tools.open("wb") as fh:
+        writer.write(fh)
+    with SourceReader(tools) as reader:
+        turned, mirrored = reader.load(1), reader.load(2)
+    assert _diff(turned.gray, np.rot90(img, 2)) < JPEG_TOLERANCE
+    assert _diff(mirrored.gray, np.flipud(img)) < JPEG_TOLERANCE
+
+
+def test_a_reportlab_page_with_a_transparent_image_over_a_scan(tmp_path: Path) -> None:
+    """reportlab writes an RGBA picture as an image with /SMask, here over a full-page scan (two images)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    img = np.full((300, 240), 240, np.uint8)
+    stamp = np.zeros((60, 120, 4), np.uint8)
+    stamp[:, :, 0] = 200
+    stamp[20:40, 10:110, 3] = 255  # an opaque red bar; the rest of the stamp is transparent
+    w_pt, h_pt = 240 * 72 / DPI, 300 * 72 / DPI
+    path = tmp_path / "stempel.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=(w_pt, h_pt))
+    pdf.drawImage(ImageReader(Image.fromarray(img)), 0, 0, w_pt, h_pt)
+    pdf.drawImage(ImageReader(Image.fromarray(stamp, "RGBA")), 36, 36, 120 * 72 / DPI, 60 * 72 / DPI, mask="auto")
+    pdf.save()
+    with SourceReader(path) as reader:
+        page = reader.load(1)
+    assert page.gray.shape == img.shape and page.colour is not None
+    top = 300 - 50 - 60  # the stamp's top row: 36 pt (50 px) above the bottom, 60 px high
+    bar_rows = slice(top + 22, top + 38)
+    assert float(page.colour[bar_rows, 60:140, 0].mean()) > 150 and float(page.colour[bar_rows, 60:140, 1].mean()) < 60
+    assert abs(float(page.gray[40:100, :].mean()) - 240) < 3  # the transparent part of the stamp hides nothing
