@@ -58,7 +58,8 @@ def ccitt_image(pixels: np.ndarray) -> Img:
     buf = io.BytesIO()
     Image.fromarray(pixels).convert("1").save(buf, "TIFF", compression="group4", tiffinfo={278: height})
     tiff = Image.open(io.BytesIO(buf.getvalue()))
-    offset, length = tiff.tag_v2[273][0], tiff.tag_v2[279][0]
+    tags = tiff.tag_v2  # type: ignore[attr-defined]
+    offset, length = tags[273][0], tags[279][0]
     data = buf.getvalue()[offset:offset + length]
     return Img(f"/Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode"
                f" /DecodeParms << /K -1 /Columns {width} /Rows {height} /BlackIs1 true >>", data)
