@@ -331,21 +331,25 @@ def _pixels(image: Image.Image, tags: Any) -> tuple[np.ndarray, np.ndarray | Non
 def _wide_gray(image: Image.Image, tags: Any) -> np.ndarray:
     """16-bit (or 32-bit, float) grey to 8 bits: scaled from the full sample range, never clipped."""
     values = np.asarray(image)
+    inverted = int(tags.get(TAG_PHOTOMETRIC, 1)) == PHOTOMETRIC_MIN_IS_WHITE
     if values.dtype.kind == "f":
         finite = values[np.isfinite(values)]
         top = 1.0 if finite.size == 0 or float(finite.max()) <= 1.0 else float(finite.max())
         scaled = np.clip(np.nan_to_num(values.astype(np.float32)) / top, 0.0, 1.0)
+        return np.rint((1.0 - scaled if inverted else scaled) * 255.0).astype(np.uint8)
+    bits = tags.get(TAG_BITS)
+    if bits:
+        depth = int(bits[0] if isinstance(bits, tuple) else bits)
+    else:  # no TIFF tag (a 16-bit PNG): 16 bits unless the values say more
+        depth = WIDE_BITS if image.mode.startswith("I;16") or int(values.max(initial=0)) < 1 << WIDE_BITS else 32
+    top = (1 << depth) - 1
+    if depth <= WIDE_BITS and values.dtype.kind == "u" and values.dtype.itemsize <= 2:
+        # One table entry per 16-bit value: exact rounding, ~10 times faster than float arithmetic.
+        table = np.rint(np.minimum(np.arange(1 << WIDE_BITS, dtype=np.float64), top) * (255.0 / top)).astype(np.uint8)
+        gray = table[values]
     else:
-        bits = tags.get(TAG_BITS)
-        if bits:
-            depth = int(bits[0] if isinstance(bits, tuple) else bits)
-        else:  # no TIFF tag (a 16-bit PNG): 16 bits unless the values say more
-            depth = WIDE_BITS if image.mode.startswith("I;16") or int(values.max(initial=0)) < 1 << WIDE_BITS else 32
-        top = float((1 << depth) - 1)
-        scaled = np.clip(values.astype(np.float32) / top, 0.0, 1.0)
-    if int(tags.get(TAG_PHOTOMETRIC, 1)) == PHOTOMETRIC_MIN_IS_WHITE:
-        scaled = 1.0 - scaled
-    return np.rint(scaled * 255.0).astype(np.uint8)
+        gray = np.rint(np.clip(values.astype(np.float64) / top, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return 255 - gray if inverted else gray
 
 
 def _frame_dpi(frame: Image.Image) -> tuple[float, float, bool] | None:
