@@ -274,3 +274,40 @@ def test_a_reportlab_page_with_a_transparent_image_over_a_scan(tmp_path: Path) -
     bar_rows = slice(top + 22, top + 38)
     assert float(page.colour[bar_rows, 60:140, 0].mean()) > 150 and float(page.colour[bar_rows, 60:140, 1].mean()) < 60
     assert abs(float(page.gray[40:100, :].mean()) - 240) < 3  # the transparent part of the stamp hides nothing
+
+
+def test_form_pages_in_flipped_and_compact_pdfs_are_identified_and_read_right(tmp_path: Path) -> None:
+    """The issue's cases end to end: a page placed mirrored by its matrix, and a compact page (light background
+    plus black foreground through a 1-bit mask), read like the upright scan: identified, every box right."""
+    from scan.batch import run_scan
+    from softa.db import connect, register_case
+    from softa.manifest import load_manifest
+    from tests.omr_fixtures import MANIFEST, marked_page, sample_pack
+
+    pack = sample_pack(str(tmp_path / "pack"))
+    flipped_img, flipped_truth = marked_page(pack, 4, seed=11)
+    compact_img, compact_truth = marked_page(pack, 5, seed=12)
+    dpi = 200
+    w_pt, h_pt = flipped_img.shape[1] * 72 / dpi, flipped_img.shape[0] * 72 / dpi
+    # The stored image is upside down; the matrix turns it back: the page shows the form upright.
+    flipped = Page(w_pt, h_pt, placed("Im0", w_pt, 0, 0, -h_pt, 0, h_pt), {"Im0": jpeg_image(np.flipud(flipped_img))})
+    ink = compact_img < 160
+    background = cv2.resize(np.where(ink, 250, compact_img).astype(np.uint8),
+                            (compact_img.shape[1] // 2, compact_img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    foreground = flate_gray(np.full(compact_img.shape, 25, np.uint8), "/Mask {mk}")
+    foreground.refs["mk"] = stencil(ink)
+    compact = Page(w_pt, h_pt, placed("Bg", w_pt, 0, 0, h_pt, 0, 0) + placed("Fg", w_pt, 0, 0, h_pt, 0, 0),
+                   {"Bg": jpeg_image(background), "Fg": foreground})
+    path = tmp_path / "scans.pdf"
+    path.write_bytes(build_pdf([flipped, compact]))
+    db = tmp_path / "softa.sqlite"
+    conn = connect(db)
+    register_case(conn, load_manifest(MANIFEST), pack.layout)
+    summary = run_scan(db, [path], progress=False)
+    assert summary.total("identified") == 2
+    read = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT box_id, checked, status FROM box_values")}
+    conn.close()
+    truth = {**flipped_truth, **compact_truth}
+    wrong = [b for b, t in truth.items() if read[b][1] == "auto" and read[b][0] != t]
+    flagged = sum(1 for b in truth if read[b][1] == "flagged")
+    assert wrong == [] and flagged <= 0.02 * len(truth), (wrong, flagged)
