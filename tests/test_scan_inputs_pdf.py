@@ -311,3 +311,23 @@ def test_form_pages_in_flipped_and_compact_pdfs_are_identified_and_read_right(tm
     wrong = [b for b, t in truth.items() if read[b][1] == "auto" and read[b][0] != t]
     flagged = sum(1 for b in truth if read[b][1] == "flagged")
     assert wrong == [] and flagged <= 0.02 * len(truth), (wrong, flagged)
+
+
+def test_a_fax_pdf_at_204_by_98_dpi_gets_square_pixels(tmp_path: Path) -> None:
+    fine = np.full((408, 408), 255, np.uint8)  # 2 x 2 inch at 204 dpi
+    cv2.circle(fine, (204, 204), 150, 0, 6)
+    fax = np.where(cv2.resize(fine, (408, 196), interpolation=cv2.INTER_AREA) < 128, 0, 255).astype(np.uint8)
+    page = _load(tmp_path, [Page(144, 144, placed("Im0", 144, 0, 0, 144, 0, 0), {"Im0": ccitt_image(fax)})])
+    assert page.dpi == pytest.approx(204, rel=0.01) and page.gray.shape == (408, 408) and page.bitonal
+    ys, xs = np.nonzero(page.gray < 128)
+    assert (ys.max() - ys.min()) == pytest.approx(xs.max() - xs.min(), abs=4)  # a circle, not an ellipse
+
+
+def test_a_page_scanned_in_strips_is_put_together(tmp_path: Path) -> None:
+    """Some scanners write a page as a stack of JPEG strips: several images make one page."""
+    img = _picture()
+    top, bottom = img[:150], img[150:]
+    w_pt, half_pt = 240 * 72 / DPI, 150 * 72 / DPI
+    content = placed("Top", w_pt, 0, 0, half_pt, 0, half_pt) + placed("Bottom", w_pt, 0, 0, half_pt, 0, 0)
+    page = _load(tmp_path, [Page(w_pt, 2 * half_pt, content, {"Top": jpeg_image(top), "Bottom": jpeg_image(bottom)})])
+    assert page.dpi == pytest.approx(DPI, rel=0.01) and _diff(page.gray, img) < JPEG_TOLERANCE
