@@ -80,6 +80,12 @@ COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DE
 #: The JPEG end-of-image marker, looked for in the last bytes of the data (writers may pad after it).
 JPEG_END = b"\xff\xd9"
 JPEG_END_WINDOW = 64
+#: JBIG2 segment headers (ITU T.88, 7.2): at least 11 bytes; 7 referred segments means the long form;
+#: flag bit 6 a 4-byte page association; a data length of all ones means "unknown" (ends in a marker).
+JBIG2_MIN_HEADER = 11
+JBIG2_LONG_REFERENCES = 7
+JBIG2_LONG_PAGE = 0x40
+JBIG2_UNKNOWN_LENGTH = 0xFFFFFFFF
 _DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
 
 
@@ -255,11 +261,41 @@ def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
         if bits_per_pixel > 0 and len(image.get_data(decode_simple=True)) < expected:
             return "its image data ends early (rows are missing)"
         return None
-    try:  # CCITT, JBIG2, JPX: decoding it is the only test
+    if filters and filters[-1] == "JBIG2Decode" and not _jbig2_whole(bytes(image.get_data(decode_simple=True))):
+        return "its JBIG2 image is cut off (a segment ends past the data)"
+    try:  # CCITT, JPX: decoding it is the only test (pdfium may still draw a cut CCITT image without a word)
         image.get_bitmap()
     except pdfium.PdfiumError:
         return f"its {'/'.join(filters)} image cannot be decoded"
     return None
+
+
+def _jbig2_whole(data: bytes) -> bool:
+    """Whether embedded JBIG2 data (ITU T.88 segments, no file header) holds every segment it announces.
+
+    pdfium draws a cut JBIG2 page as white paper: a "blank" page that was a form.
+    """
+    pos = 0
+    while pos < len(data):
+        if pos + JBIG2_MIN_HEADER > len(data):
+            return False
+        number = int.from_bytes(data[pos:pos + 4], "big")
+        flags, refs = data[pos + 4], data[pos + 5]
+        pos += 6
+        count = refs >> 5
+        if count == JBIG2_LONG_REFERENCES:
+            count = int.from_bytes(data[pos - 1:pos + 3], "big") & 0x1FFFFFFF
+            pos += 3 + (count + 8) // 8
+        ref_size = 1 if number <= 256 else 2 if number <= 65536 else 4
+        pos += count * ref_size + (4 if flags & JBIG2_LONG_PAGE else 1)
+        if pos + 4 > len(data):
+            return False
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        pos += 4
+        if length == JBIG2_UNKNOWN_LENGTH:  # an immediate region ending in a marker: not checked further
+            return True
+        pos += length
+    return pos == len(data)
 
 
 def _invisible_text(obj: Any) -> bool:

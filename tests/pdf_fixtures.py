@@ -8,6 +8,7 @@ really shows, so a test can say what the reader must see.
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from dataclasses import dataclass, field
 
@@ -63,6 +64,30 @@ def ccitt_image(pixels: np.ndarray) -> Img:
     data = buf.getvalue()[offset:offset + length]
     return Img(f"/Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /CCITTFaxDecode"
                f" /DecodeParms << /K -1 /Columns {width} /Rows {height} /BlackIs1 true >>", data)
+
+
+def _group4(black: np.ndarray) -> bytes:
+    """T.6 (CCITT group 4) data of a bitonal array, 1 bits black (libtiff codes 0 bits as white runs)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.where(black, 255, 0).astype(np.uint8)).convert("1").save(
+        buf, "TIFF", compression="group4", tiffinfo={278: black.shape[0]})
+    tags = Image.open(io.BytesIO(buf.getvalue())).tag_v2  # type: ignore[attr-defined]
+    return buf.getvalue()[tags[273][0]:tags[273][0] + tags[279][0]]
+
+
+def jbig2_image(pixels: np.ndarray) -> Img:
+    """A JBIG2 image (as compact and bitonal office scans embed it): page information, one generic region
+    coded with MMR (T.6), end of page; embedded form (no file header)."""
+    height, width = pixels.shape
+
+    def segment(number: int, kind: int, data: bytes) -> bytes:  # flags: type, 1-byte page association
+        return struct.pack(">IBBBI", number, kind, 0, 1, len(data)) + data
+
+    page_info = struct.pack(">IIIIBH", width, height, 0, 0, 0, 0)
+    region = struct.pack(">IIIIB", width, height, 0, 0, 0) + bytes([1]) + _group4(pixels < 128)  # MMR on
+    data = segment(0, 48, page_info) + segment(1, 38, region) + segment(2, 49, b"")
+    return Img(f"/Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode",
+               data)
 
 
 @dataclass

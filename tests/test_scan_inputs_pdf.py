@@ -21,6 +21,7 @@ from tests.pdf_fixtures import (
     ccitt_image,
     flate_gray,
     full_page,
+    jbig2_image,
     jpeg_image,
     placed,
     stencil,
@@ -331,3 +332,15 @@ def test_a_page_scanned_in_strips_is_put_together(tmp_path: Path) -> None:
     content = placed("Top", w_pt, 0, 0, half_pt, 0, half_pt) + placed("Bottom", w_pt, 0, 0, half_pt, 0, 0)
     page = _load(tmp_path, [Page(w_pt, 2 * half_pt, content, {"Top": jpeg_image(top), "Bottom": jpeg_image(bottom)})])
     assert page.dpi == pytest.approx(DPI, rel=0.01) and _diff(page.gray, img) < JPEG_TOLERANCE
+
+
+def test_a_jbig2_page_is_rendered_at_its_own_resolution_and_a_broken_one_is_damaged(tmp_path: Path) -> None:
+    scan_dpi = 300
+    img = np.full((600, 480), 255, np.uint8)
+    cv2.putText(img, "F", (60, 450), cv2.FONT_HERSHEY_SIMPLEX, 14, 0, 40)
+    image = jbig2_image(img)
+    page = _load(tmp_path, [full_page(img, scan_dpi, image)])
+    assert page.dpi == pytest.approx(scan_dpi, rel=0.01) and page.bitonal and page.damaged is None
+    assert ((page.gray < 128) == (img == 0)).mean() > 0.99
+    broken = _load(tmp_path, [full_page(img, scan_dpi, Img(image.entries, image.data[:40]))])
+    assert broken.damaged is not None and "JBIG2 image is cut off" in broken.damaged  # pdfium showed white paper
