@@ -86,6 +86,10 @@ JBIG2_MIN_HEADER = 11
 JBIG2_LONG_REFERENCES = 7
 JBIG2_LONG_PAGE = 0x40
 JBIG2_UNKNOWN_LENGTH = 0xFFFFFFFF
+#: CCITT end of block: two end-of-line codes (000000000001), fill bits allowed between them; looked for
+#: in the last bytes of the data.
+_EOFB = re.compile(r"0{11}10{11,}1")
+CCITT_END_WINDOW = 8
 _DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
 
 
@@ -171,11 +175,7 @@ class PdfPages:
         """
         try:
             with _quiet_pypdf():
-                if self._pypdf is None:
-                    import pypdf
-
-                    self._fh = self.path.open("rb")
-                    self._pypdf = pypdf.PdfReader(self._fh, strict=False)
+                self._open_pypdf()
                 page = self._pypdf.pages[index]
                 contents = page.get_contents()
                 names = set(_DO.findall(contents.get_data() if contents is not None else b""))
@@ -187,6 +187,13 @@ class PdfPages:
         except Exception:  # a PDF pypdf cannot follow is rendered, as pdfium shows it
             return False
 
+    def _open_pypdf(self) -> None:
+        if self._pypdf is None:
+            import pypdf
+
+            self._fh = self.path.open("rb")
+            self._pypdf = pypdf.PdfReader(self._fh, strict=False)
+
     def _object_head(self, ref: Any) -> bytes | None:
         """The dictionary of an image stream object, read from the file at the offset the xref gives."""
         offset = self._pypdf.xref.get(ref.generation, {}).get(ref.idnum)
@@ -197,6 +204,37 @@ class PdfPages:
             return None
         end = chunk.find(b"stream")
         return chunk[:end] if end > 0 else None
+
+    def _ccitt_cut(self, image: Any, index: int) -> str | None:
+        """Why a CCITT (fax) image is cut off: its data lacks the end-of-block code its dictionary promises.
+
+        pdfium draws the rows it has and white paper below, without a word. The dictionary (EndOfBlock,
+        true unless it says false) is read with pypdf; when it cannot be found, nothing is claimed.
+        """
+        px_w, px_h = image.get_px_size()
+        try:
+            with _quiet_pypdf():
+                self._open_pypdf()
+                xobjects = self._pypdf.pages[index]["/Resources"]["/XObject"]
+                for ref in xobjects.values():
+                    xobject = ref.get_object()
+                    if xobject.get("/Width") != px_w or xobject.get("/Height") != px_h:
+                        continue
+                    parms = xobject.get("/DecodeParms")
+                    parms = parms.get_object() if parms is not None else {}
+                    if isinstance(parms, list):
+                        parms = parms[-1].get_object() if parms else {}
+                    if getattr(parms.get("/EndOfBlock", True), "value", True) is False:  # pypdf's BooleanObject
+                        return None
+                    break
+                else:
+                    return None
+        except Exception:  # pypdf cannot follow this PDF: nothing known, nothing claimed
+            return None
+        tail = bytes(image.get_data(decode_simple=True))[-CCITT_END_WINDOW:]
+        if _EOFB.search("".join(f"{byte:08b}" for byte in tail)):
+            return None
+        return "its CCITT (fax) image is cut off (the end-of-block code is missing)"
 
     # --- everything else: rendered as a viewer shows it ------------------------------
 
@@ -217,6 +255,8 @@ class PdfPages:
             dpis.append(dpi)
             bitonal = bitonal and metadata.bits_per_pixel == 1
             problem = _image_damage(image, metadata.bits_per_pixel)
+            if problem is None and image.get_filters()[-1:] == ["CCITTFaxDecode"]:
+                problem = self._ccitt_cut(image, number - 1)
             if problem and problem not in damage:
                 damage.append(problem)
         bitonal = bitonal and bool(dpis)

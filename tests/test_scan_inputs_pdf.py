@@ -151,6 +151,11 @@ def test_a_ccitt_fax_page_is_rendered_at_its_own_resolution_and_known_as_bitonal
     assert page.bitonal and page.colour is None and page.stored_ext == ".png"
     black = page.gray < 128
     assert (black == (img == 0)).mean() > 0.99  # same letter, same way round (not inverted, not mirrored)
+    image = ccitt_image(img)
+    cut = _load(tmp_path, [full_page(img, fax_dpi, Img(image.entries, image.data[: len(image.data) * 2 // 3]))])
+    assert cut.damaged is not None and "CCITT (fax) image is cut off" in cut.damaged  # pdfium drew white below
+    no_end = Img(image.entries.replace("/BlackIs1 true", "/BlackIs1 true /EndOfBlock false"), image.data[:-3])
+    assert _load(tmp_path, [full_page(img, fax_dpi, no_end)]).damaged is None  # no end code promised: none missed
 
 
 def test_a_colour_scan_keeps_its_colour_page(tmp_path: Path) -> None:
