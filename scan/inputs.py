@@ -32,6 +32,7 @@ from scan.page_image import (
     GRAY_AS_STORED,
     JPEG_QUALITY,
     MAX_PAGE_PIXELS,
+    SQUARE_PIXEL_TOLERANCE,
     PageImage,
     check_pixels,
     colour_or_none,
@@ -267,8 +268,8 @@ class SourceReader:
         None when Pillow is to convert it instead; the damage libjpeg reported when it could not decode it.
         """
         dpi = _image_dpi(raw)
-        if dpi is not None and dpi[0] != dpi[1]:
-            return None
+        if dpi is not None and abs(dpi[0] - dpi[1]) > SQUARE_PIXEL_TOLERANCE * max(dpi):
+            return None  # non-square pixels: resampled below
         page_dpi = dpi[0] if dpi else None
         if self.media_type == MEDIA_JPEG:
             components = jpeg_components(raw)
