@@ -139,6 +139,8 @@ class PdfPages:
         if any(o.type != pdfium_c.FPDF_PAGEOBJ_IMAGE and not _invisible_text(o) for o in objects):
             return None
         image = images[0]
+        if pdfium_c.FPDFPageObj_HasTransparency(image):  # drawn with a blend mode, alpha or soft mask (/ExtGState)
+            return None
         a, b, c, d, e, f = image.get_matrix().get()
         if abs(b) > UPRIGHT_EPS_PT or abs(c) > UPRIGHT_EPS_PT or a <= 0 or d <= 0:
             return None  # flipped, turned or sheared by its matrix: pdfium shows it as the page shows it

@@ -97,7 +97,8 @@ class Page:
     content: bytes
     images: dict[str, Img] = field(default_factory=dict)
     rotate: int = 0
-    fonts: bool = False
+    #: Graphics states (/ExtGState entries, e.g. "/Half << /ca 0.5 >>").
+    states: str = ""
 
 
 def build_pdf(pages: list[Page]) -> bytes:
@@ -124,7 +125,8 @@ def build_pdf(pages: list[Page]) -> bytes:
         rotate = f" /Rotate {page.rotate}" if page.rotate else ""
         kids.append(add(
             f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {page.width_pt:.3f} {page.height_pt:.3f}]{rotate}"
-            f" /Resources << /XObject << {xobjects} >> /Font << /F1 {font} 0 R >> >> /Contents {contents} 0 R >>"
+            f" /Resources << /XObject << {xobjects} >> /Font << /F1 {font} 0 R >> /ExtGState << {page.states} >> >>"
+            f" /Contents {contents} 0 R >>"
             .encode()))
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {tree} 0 R >>".encode()
     objects[tree - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()

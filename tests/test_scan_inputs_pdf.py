@@ -349,3 +349,13 @@ def test_a_jbig2_page_is_rendered_at_its_own_resolution_and_a_broken_one_is_dama
     assert ((page.gray < 128) == (img == 0)).mean() > 0.99
     broken = _load(tmp_path, [full_page(img, scan_dpi, Img(image.entries, image.data[:40]))])
     assert broken.damaged is not None and "JBIG2 image is cut off" in broken.damaged  # pdfium showed white paper
+
+
+def test_an_image_drawn_half_transparent_is_rendered(tmp_path: Path) -> None:
+    """A graphics state with alpha 0.5 (/ca) lightens the image on white paper: not the stored pixels."""
+    img = np.full((300, 240), 0, np.uint8)
+    pdf_page = full_page(img, DPI, jpeg_image(img))
+    pdf_page.content = b"/Half gs " + pdf_page.content
+    pdf_page.states = "/Half << /Type /ExtGState /ca 0.5 /CA 0.5 >>"
+    page = _load(tmp_path, [pdf_page])
+    assert 110 < float(page.gray.mean()) < 145
