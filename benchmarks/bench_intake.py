@@ -24,9 +24,9 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from formgen import generate_pack  # noqa: E402
+from samples.simulate import render_page  # noqa: E402
 from scan.inputs import SourceReader  # noqa: E402
 from softa.manifest import load_manifest  # noqa: E402
-from tests.omr_fixtures import marked_page, write_pdf  # noqa: E402
 from tests.pdf_fixtures import build_pdf, ccitt_image, full_page, jpeg_image  # noqa: E402
 
 MANIFEST = ROOT / "samples" / "case_2024-017.toml"
@@ -36,8 +36,10 @@ PASSES = 3
 
 def _files(out: Path, pages: int) -> dict[str, Path]:
     pack = generate_pack(load_manifest(MANIFEST), out / "forms")
-    images = [marked_page(pack, i % len(pack.layout.pages), seed=i)[0] for i in range(pages)]
-    files = {"scanner PDF (JPEG as stored)": write_pdf(out / "scanner.pdf", images, dpi=DPI)}
+    images = [render_page(pack.pack_pdf, i % len(pack.layout.pages), DPI) for i in range(pages)]
+    scanner = out / "scanner.pdf"  # what an office scanner writes: one upright JPEG a page, nothing else
+    scanner.write_bytes(build_pdf([full_page(img, DPI, jpeg_image(img)) for img in images]))
+    files = {"scanner PDF (JPEG as stored)": scanner}
     rotated = out / "rotated.pdf"
     rotated.write_bytes(build_pdf([full_page(img, DPI, jpeg_image(img), rotate=180) for img in images]))
     files["PDF with /Rotate (rendered)"] = rotated

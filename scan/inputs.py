@@ -17,6 +17,7 @@ import re
 import sys
 import warnings
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from scan.page_image import (
     GRAY_AS_STORED,
     JPEG_QUALITY,
     MAX_PAGE_PIXELS,
+    SQUARE_PIXEL_TOLERANCE,
     PageImage,
     check_pixels,
     colour_or_none,
@@ -240,10 +242,12 @@ class SourceReader:
 
     def _load_image_frame(self, page_number: int) -> PageImage:
         where = f"{self.path}: page {page_number}"
+        damage = None
         if self._frames == 1 and self.media_type in (MEDIA_PNG, MEDIA_JPEG):
             page = self._as_stored(self.path.read_bytes(), where)
-            if page is not None:
+            if isinstance(page, PageImage):
                 return page
+            damage = page
         if self._image is None:
             self._image = Image.open(self.path)
         frame = self._image
@@ -255,13 +259,17 @@ class SourceReader:
         notes = said + [str(w.message) for w in caught]
         if notes:
             print(f"{where}: {' '.join(' '.join(notes).split())}", file=sys.stderr)
-        return frame_page(frame)
+        page = frame_page(frame)
+        return replace(page, damaged=damage) if damage else page
 
-    def _as_stored(self, raw: bytes, where: str) -> PageImage | None:
-        """A single-image PNG or JPEG whose file bytes can be kept as they are (8-bit grey or RGB, square pixels)."""
+    def _as_stored(self, raw: bytes, where: str) -> PageImage | str | None:
+        """A single-image PNG or JPEG whose file bytes can be kept as they are (8-bit grey or RGB, square pixels).
+
+        None when Pillow is to convert it instead; the damage libjpeg reported when it could not decode it.
+        """
         dpi = _image_dpi(raw)
-        if dpi is not None and dpi[0] != dpi[1]:
-            return None
+        if dpi is not None and abs(dpi[0] - dpi[1]) > SQUARE_PIXEL_TOLERANCE * max(dpi):
+            return None  # non-square pixels: resampled below
         page_dpi = dpi[0] if dpi else None
         if self.media_type == MEDIA_JPEG:
             components = jpeg_components(raw)
@@ -269,7 +277,7 @@ class SourceReader:
                 return None  # CMYK: Pillow knows Adobe's inverted CMYK
             gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
             if gray is None:
-                return None  # Pillow then says why
+                return damage  # Pillow tries (and says why it cannot)
             return stored_as_is(gray, page_dpi, raw, ".jpg", colour=colour, damaged=damage)
         depth, colour_type = (raw[24], raw[25]) if len(raw) > 25 else (0, -1)
         if depth != PNG_PLAIN_DEPTH or colour_type not in (PNG_GREY, PNG_RGB):
@@ -324,21 +332,25 @@ def _pixels(image: Image.Image, tags: Any) -> tuple[np.ndarray, np.ndarray | Non
 def _wide_gray(image: Image.Image, tags: Any) -> np.ndarray:
     """16-bit (or 32-bit, float) grey to 8 bits: scaled from the full sample range, never clipped."""
     values = np.asarray(image)
+    inverted = int(tags.get(TAG_PHOTOMETRIC, 1)) == PHOTOMETRIC_MIN_IS_WHITE
     if values.dtype.kind == "f":
         finite = values[np.isfinite(values)]
         top = 1.0 if finite.size == 0 or float(finite.max()) <= 1.0 else float(finite.max())
         scaled = np.clip(np.nan_to_num(values.astype(np.float32)) / top, 0.0, 1.0)
+        return np.rint((1.0 - scaled if inverted else scaled) * 255.0).astype(np.uint8)
+    bits = tags.get(TAG_BITS)
+    if bits:
+        depth = int(bits[0] if isinstance(bits, tuple) else bits)
+    else:  # no TIFF tag (a 16-bit PNG): 16 bits unless the values say more
+        depth = WIDE_BITS if image.mode.startswith("I;16") or int(values.max(initial=0)) < 1 << WIDE_BITS else 32
+    top = (1 << depth) - 1
+    if depth <= WIDE_BITS and values.dtype.kind == "u" and values.dtype.itemsize <= 2:
+        # One table entry per 16-bit value: exact rounding, ~10 times faster than float arithmetic.
+        table = np.rint(np.minimum(np.arange(1 << WIDE_BITS, dtype=np.float64), top) * (255.0 / top)).astype(np.uint8)
+        gray = table[values]
     else:
-        bits = tags.get(TAG_BITS)
-        if bits:
-            depth = int(bits[0] if isinstance(bits, tuple) else bits)
-        else:  # no TIFF tag (a 16-bit PNG): 16 bits unless the values say more
-            depth = WIDE_BITS if image.mode.startswith("I;16") or int(values.max(initial=0)) < 1 << WIDE_BITS else 32
-        top = float((1 << depth) - 1)
-        scaled = np.clip(values.astype(np.float32) / top, 0.0, 1.0)
-    if int(tags.get(TAG_PHOTOMETRIC, 1)) == PHOTOMETRIC_MIN_IS_WHITE:
-        scaled = 1.0 - scaled
-    return np.rint(scaled * 255.0).astype(np.uint8)
+        gray = np.rint(np.clip(values.astype(np.float64) / top, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return 255 - gray if inverted else gray
 
 
 def _frame_dpi(frame: Image.Image) -> tuple[float, float, bool] | None:

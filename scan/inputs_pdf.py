@@ -36,6 +36,7 @@ from scan.page_image import (
     converted,
     decode_jpeg,
     gray_of,
+    jpeg_check,
     jpeg_components,
     stored_as_is,
 )
@@ -79,6 +80,16 @@ COLOUR_SPACES = {pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DE
 #: The JPEG end-of-image marker, looked for in the last bytes of the data (writers may pad after it).
 JPEG_END = b"\xff\xd9"
 JPEG_END_WINDOW = 64
+#: JBIG2 segment headers (ITU T.88, 7.2): at least 11 bytes; 7 referred segments means the long form;
+#: flag bit 6 a 4-byte page association; a data length of all ones means "unknown" (ends in a marker).
+JBIG2_MIN_HEADER = 11
+JBIG2_LONG_REFERENCES = 7
+JBIG2_LONG_PAGE = 0x40
+JBIG2_UNKNOWN_LENGTH = 0xFFFFFFFF
+#: CCITT end of block: two end-of-line codes (000000000001), fill bits allowed between them; looked for
+#: in the last bytes of the data.
+_EOFB = re.compile(r"0{11}10{11,}1")
+CCITT_END_WINDOW = 8
 _DO = re.compile(rb"/([^\s/<>\[\]()%{}]+)\s*Do\b")
 
 
@@ -113,19 +124,23 @@ class PdfPages:
         width_pt, height_pt = page.get_size()
         objects = list(page.get_objects(max_depth=1))
         scan = self._as_stored(page, number, objects, width_pt * height_pt)
-        if scan is not None:
+        if isinstance(scan, PageImage):
             return scan
-        return self._render(page, number, width_pt, height_pt)
+        return self._render(page, number, width_pt, height_pt, scan)
 
     # --- the fast path: the scanner's JPEG as stored ---------------------------------
 
-    def _as_stored(self, page: pdfium.PdfPage, number: int, objects: list[Any], page_area: float) -> PageImage | None:
+    def _as_stored(self, page: pdfium.PdfPage, number: int, objects: list[Any],
+                   page_area: float) -> PageImage | str | None:
+        """The page's JPEG as stored when it alone is the page; else None, or why it could not be decoded."""
         images = [o for o in objects if o.type == pdfium_c.FPDF_PAGEOBJ_IMAGE]
         if len(images) != 1 or page.get_rotation() != 0 or pdfium_c.FPDFPage_GetAnnotCount(page) > 0:
             return None
         if any(o.type != pdfium_c.FPDF_PAGEOBJ_IMAGE and not _invisible_text(o) for o in objects):
             return None
         image = images[0]
+        if pdfium_c.FPDFPageObj_HasTransparency(image):  # drawn with a blend mode, alpha or soft mask (/ExtGState)
+            return None
         a, b, c, d, e, f = image.get_matrix().get()
         if abs(b) > UPRIGHT_EPS_PT or abs(c) > UPRIGHT_EPS_PT or a <= 0 or d <= 0:
             return None  # flipped, turned or sheared by its matrix: pdfium shows it as the page shows it
@@ -148,8 +163,10 @@ class PdfPages:
             return None
         where = f"{self.path}: page {number}"
         gray, colour, damage = decode_jpeg(raw, where, colour=components == 3)
-        if gray is None or gray.shape != (px_h, px_w):
-            return None  # pdfium may still make something of it
+        if gray is None:  # rendered all the same, so that a person sees what pdfium makes of it
+            return damage or "its JPEG image cannot be decoded (libjpeg)"
+        if gray.shape != (px_h, px_w):
+            return None
         return stored_as_is(gray, round(max(dpi_x, dpi_y), 2), raw, ".jpg", colour=colour, damaged=damage)
 
     def _plain_image(self, index: int) -> bool:
@@ -160,11 +177,7 @@ class PdfPages:
         """
         try:
             with _quiet_pypdf():
-                if self._pypdf is None:
-                    import pypdf
-
-                    self._fh = self.path.open("rb")
-                    self._pypdf = pypdf.PdfReader(self._fh, strict=False)
+                self._open_pypdf()
                 page = self._pypdf.pages[index]
                 contents = page.get_contents()
                 names = set(_DO.findall(contents.get_data() if contents is not None else b""))
@@ -175,6 +188,13 @@ class PdfPages:
                 return head is not None and _IMAGE.search(head) is not None and _DRAWING_KEY.search(head) is None
         except Exception:  # a PDF pypdf cannot follow is rendered, as pdfium shows it
             return False
+
+    def _open_pypdf(self) -> None:
+        if self._pypdf is None:
+            import pypdf
+
+            self._fh = self.path.open("rb")
+            self._pypdf = pypdf.PdfReader(self._fh, strict=False)
 
     def _object_head(self, ref: Any) -> bytes | None:
         """The dictionary of an image stream object, read from the file at the offset the xref gives."""
@@ -187,25 +207,59 @@ class PdfPages:
         end = chunk.find(b"stream")
         return chunk[:end] if end > 0 else None
 
+    def _ccitt_cut(self, image: Any, index: int) -> str | None:
+        """Why a CCITT (fax) image is cut off: its data lacks the end-of-block code its dictionary promises.
+
+        pdfium draws the rows it has and white paper below, without a word. The dictionary (EndOfBlock,
+        true unless it says false) is read with pypdf; when it cannot be found, nothing is claimed.
+        """
+        px_w, px_h = image.get_px_size()
+        try:
+            with _quiet_pypdf():
+                self._open_pypdf()
+                xobjects = self._pypdf.pages[index]["/Resources"]["/XObject"]
+                for ref in xobjects.values():
+                    xobject = ref.get_object()
+                    if xobject.get("/Width") != px_w or xobject.get("/Height") != px_h:
+                        continue
+                    parms = xobject.get("/DecodeParms")
+                    parms = parms.get_object() if parms is not None else {}
+                    if isinstance(parms, list):
+                        parms = parms[-1].get_object() if parms else {}
+                    if getattr(parms.get("/EndOfBlock", True), "value", True) is False:  # pypdf's BooleanObject
+                        return None
+                    break
+                else:
+                    return None
+        except Exception:  # pypdf cannot follow this PDF: nothing known, nothing claimed
+            return None
+        tail = bytes(image.get_data(decode_simple=True))[-CCITT_END_WINDOW:]
+        if _EOFB.search("".join(f"{byte:08b}" for byte in tail)):
+            return None
+        return "its CCITT (fax) image is cut off (the end-of-block code is missing)"
+
     # --- everything else: rendered as a viewer shows it ------------------------------
 
-    def _render(self, page: pdfium.PdfPage, number: int, width_pt: float, height_pt: float) -> PageImage:
+    def _render(self, page: pdfium.PdfPage, number: int, width_pt: float, height_pt: float,
+                known_damage: str | None = None) -> PageImage:
         images = [o for o in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE])]
         page_area = width_pt * height_pt
         dpis: list[float] = []
         colour = False
         bitonal = bool(images)
-        damage = []
+        damage = [known_damage.removeprefix(f"{self.path}: page {number}: ")] if known_damage else []
         for image in images:
+            metadata = image.get_metadata()
+            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24  # a stamp, too
             share, dpi = _image_share_and_dpi(image, page_area)
             if share < RESOLUTION_SHARE:
                 continue
             dpis.append(dpi)
-            metadata = image.get_metadata()
-            colour = colour or metadata.colorspace in COLOUR_SPACES or metadata.bits_per_pixel >= 24
             bitonal = bitonal and metadata.bits_per_pixel == 1
             problem = _image_damage(image, metadata.bits_per_pixel)
-            if problem:
+            if problem is None and image.get_filters()[-1:] == ["CCITTFaxDecode"]:
+                problem = self._ccitt_cut(image, number - 1)
+            if problem and problem not in damage:
                 damage.append(problem)
         bitonal = bitonal and bool(dpis)
         dpi = min(MAX_RENDER_DPI, max(MIN_RENDER_DPI, max(dpis))) if dpis else RENDER_DPI
@@ -243,17 +297,47 @@ def _image_damage(image: Any, bits_per_pixel: int) -> str | None:
             return "its JPEG image has no valid header (damaged)"
         if JPEG_END not in data[-JPEG_END_WINDOW:]:
             return "its JPEG image is cut off (the data ends early)"
-        return None
+        return jpeg_check(data)
     if not image.get_filters(skip_simple=True):  # Flate, LZW, run-length: all rows must be there
         expected = math.ceil(px_w * bits_per_pixel / 8) * px_h
         if bits_per_pixel > 0 and len(image.get_data(decode_simple=True)) < expected:
             return "its image data ends early (rows are missing)"
         return None
-    try:  # CCITT, JBIG2, JPX: decoding it is the only test
+    if filters and filters[-1] == "JBIG2Decode" and not _jbig2_whole(bytes(image.get_data(decode_simple=True))):
+        return "its JBIG2 image is cut off (a segment ends past the data)"
+    try:  # CCITT, JPX: decoding it is the only test (pdfium may still draw a cut CCITT image without a word)
         image.get_bitmap()
     except pdfium.PdfiumError:
         return f"its {'/'.join(filters)} image cannot be decoded"
     return None
+
+
+def _jbig2_whole(data: bytes) -> bool:
+    """Whether embedded JBIG2 data (ITU T.88 segments, no file header) holds every segment it announces.
+
+    pdfium draws a cut JBIG2 page as white paper: a "blank" page that was a form.
+    """
+    pos = 0
+    while pos < len(data):
+        if pos + JBIG2_MIN_HEADER > len(data):
+            return False
+        number = int.from_bytes(data[pos:pos + 4], "big")
+        flags, refs = data[pos + 4], data[pos + 5]
+        pos += 6
+        count = refs >> 5
+        if count == JBIG2_LONG_REFERENCES:
+            count = int.from_bytes(data[pos - 1:pos + 3], "big") & 0x1FFFFFFF
+            pos += 3 + (count + 8) // 8
+        ref_size = 1 if number <= 256 else 2 if number <= 65536 else 4
+        pos += count * ref_size + (4 if flags & JBIG2_LONG_PAGE else 1)
+        if pos + 4 > len(data):
+            return False
+        length = int.from_bytes(data[pos:pos + 4], "big")
+        pos += 4
+        if length == JBIG2_UNKNOWN_LENGTH:  # an immediate region ending in a marker: not checked further
+            return True
+        pos += length
+    return pos == len(data)
 
 
 def _invisible_text(obj: Any) -> bool:

@@ -166,6 +166,8 @@ class ScanSummary:
             if any(text.startswith(REASON_TEXT["printed_form"]) for f in self.files for _, text in f.problems):
                 hint = ("scan the filled-in paper, not the PDF `softa forms` wrote (keep those out of the scan "
                         "folders); " + hint)
+            if any(text.startswith(REASON_TEXT["damaged"]) for f in self.files for _, text in f.problems):
+                hint = "scan the damaged page(s) again (the file is damaged, e.g. cut off while copying); " + hint
             if any(text.startswith(REASON_TEXT["unknown_case"]) for f in self.files for _, text in f.problems):
                 hint = ("for pages of an unknown case: run `softa forms CASE.toml` on this database, or give "
                         "--layout <case>_layout.json, and scan again; otherwise " + hint)

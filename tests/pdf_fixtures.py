@@ -8,6 +8,7 @@ really shows, so a test can say what the reader must see.
 from __future__ import annotations
 
 import io
+import struct
 import zlib
 from dataclasses import dataclass, field
 
@@ -65,6 +66,30 @@ def ccitt_image(pixels: np.ndarray) -> Img:
                f" /DecodeParms << /K -1 /Columns {width} /Rows {height} /BlackIs1 true >>", data)
 
 
+def _group4(black: np.ndarray) -> bytes:
+    """T.6 (CCITT group 4) data of a bitonal array, 1 bits black (libtiff codes 0 bits as white runs)."""
+    buf = io.BytesIO()
+    Image.fromarray(np.where(black, 255, 0).astype(np.uint8)).convert("1").save(
+        buf, "TIFF", compression="group4", tiffinfo={278: black.shape[0]})
+    tags = Image.open(io.BytesIO(buf.getvalue())).tag_v2  # type: ignore[attr-defined]
+    return buf.getvalue()[tags[273][0]:tags[273][0] + tags[279][0]]
+
+
+def jbig2_image(pixels: np.ndarray) -> Img:
+    """A JBIG2 image (as compact and bitonal office scans embed it): page information, one generic region
+    coded with MMR (T.6), end of page; embedded form (no file header)."""
+    height, width = pixels.shape
+
+    def segment(number: int, kind: int, data: bytes) -> bytes:  # flags: type, 1-byte page association
+        return struct.pack(">IBBBI", number, kind, 0, 1, len(data)) + data
+
+    page_info = struct.pack(">IIIIBH", width, height, 0, 0, 0, 0)
+    region = struct.pack(">IIIIB", width, height, 0, 0, 0) + bytes([1]) + _group4(pixels < 128)  # MMR on
+    data = segment(0, 48, page_info) + segment(1, 38, region) + segment(2, 49, b"")
+    return Img(f"/Width {width} /Height {height} /ColorSpace /DeviceGray /BitsPerComponent 1 /Filter /JBIG2Decode",
+               data)
+
+
 @dataclass
 class Page:
     width_pt: float
@@ -72,7 +97,8 @@ class Page:
     content: bytes
     images: dict[str, Img] = field(default_factory=dict)
     rotate: int = 0
-    fonts: bool = False
+    #: Graphics states (/ExtGState entries, e.g. "/Half << /ca 0.5 >>").
+    states: str = ""
 
 
 def build_pdf(pages: list[Page]) -> bytes:
@@ -99,7 +125,8 @@ def build_pdf(pages: list[Page]) -> bytes:
         rotate = f" /Rotate {page.rotate}" if page.rotate else ""
         kids.append(add(
             f"<< /Type /Page /Parent {tree} 0 R /MediaBox [0 0 {page.width_pt:.3f} {page.height_pt:.3f}]{rotate}"
-            f" /Resources << /XObject << {xobjects} >> /Font << /F1 {font} 0 R >> >> /Contents {contents} 0 R >>"
+            f" /Resources << /XObject << {xobjects} >> /Font << /F1 {font} 0 R >> /ExtGState << {page.states} >> >>"
+            f" /Contents {contents} 0 R >>"
             .encode()))
     objects[catalog - 1] = f"<< /Type /Catalog /Pages {tree} 0 R >>".encode()
     objects[tree - 1] = f"<< /Type /Pages /Kids [{' '.join(f'{k} 0 R' for k in kids)}] /Count {len(kids)} >>".encode()

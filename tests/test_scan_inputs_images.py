@@ -13,7 +13,7 @@ from PIL import Image
 
 from scan.inputs import SourceReader, iter_pages
 from softa.db import connect, register_case
-from softa.errors import InputFileError
+from softa.errors import InputFileError, ScanIncomplete
 from softa.manifest import load_manifest
 from tests.omr_fixtures import MANIFEST, marked_page, sample_pack
 
@@ -200,6 +200,9 @@ def test_corrupt_jpeg_data_is_a_damaged_page_named_by_file(tmp_path: Path, pack,
     assert (status, reason, image_path) == ("unidentified", "damaged", None)
     assert f"{folder / 'afgebroken.jpg'}: page 1 cannot be decoded" in note
     assert "page damaged" in "\n".join(summary.lines())
+    with pytest.raises(ScanIncomplete) as caught:
+        summary.check()
+    assert "scan the damaged page(s) again" in caught.value.hint
 
 
 def test_damaged_pages_show_in_review_as_damaged_not_blank(tmp_path: Path, pack) -> None:  # type: ignore[no-untyped-def]

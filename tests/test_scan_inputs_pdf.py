@@ -21,6 +21,7 @@ from tests.pdf_fixtures import (
     ccitt_image,
     flate_gray,
     full_page,
+    jbig2_image,
     jpeg_image,
     placed,
     stencil,
@@ -150,6 +151,11 @@ def test_a_ccitt_fax_page_is_rendered_at_its_own_resolution_and_known_as_bitonal
     assert page.bitonal and page.colour is None and page.stored_ext == ".png"
     black = page.gray < 128
     assert (black == (img == 0)).mean() > 0.99  # same letter, same way round (not inverted, not mirrored)
+    image = ccitt_image(img)
+    cut = _load(tmp_path, [full_page(img, fax_dpi, Img(image.entries, image.data[: len(image.data) * 2 // 3]))])
+    assert cut.damaged is not None and "CCITT (fax) image is cut off" in cut.damaged  # pdfium drew white below
+    no_end = Img(image.entries.replace("/BlackIs1 true", "/BlackIs1 true /EndOfBlock false"), image.data[:-3])
+    assert _load(tmp_path, [full_page(img, fax_dpi, no_end)]).damaged is None  # no end code promised: none missed
 
 
 def test_a_colour_scan_keeps_its_colour_page(tmp_path: Path) -> None:
@@ -212,15 +218,144 @@ def test_vector_drawing_beside_the_image_is_rendered_with_it(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("kind", "words"), [
-    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early")])
+    ("jpeg without header", "no valid header"), ("jpeg cut off", "cut off"), ("flate cut off", "ends early"),
+    ("jpeg with garbage inside", "Corrupt JPEG data")])
 def test_a_damaged_image_is_never_rendered_as_a_blank_page(tmp_path: Path, kind: str, words: str) -> None:
     """pdfium silently draws nothing (white: 'blank'), black, or half an image: the page is damaged instead."""
     img = _picture()
     whole = jpeg_image(img) if kind.startswith("jpeg") else flate_gray(img)
+    middle = len(whole.data) // 2
     data = {"jpeg without header": bytes(len(whole.data)), "jpeg cut off": whole.data[: len(whole.data) // 2],
-            "flate cut off": whole.data[: len(whole.data) // 3]}[kind]
+            "flate cut off": whole.data[: len(whole.data) // 3],
+            "jpeg with garbage inside": whole.data[:middle] + bytes(200) + whole.data[middle + 200:]}[kind]
     for rotate in (0, 90):  # the fast path's page and a rendered one
         page = _load(tmp_path, [full_page(img, DPI, Img(whole.entries, data), rotate=rotate)])
         assert page.damaged is not None and words in page.damaged, (kind, rotate)
         assert f"{tmp_path / 'scan.pdf'}: page 1" in page.damaged
     assert _load(tmp_path, [full_page(img, DPI, whole, rotate=90)]).damaged is None
+
+
+def test_pages_turned_or_mirrored_by_pdf_tools_read_as_shown(tmp_path: Path) -> None:
+    """pypdf's rotate (/Rotate) and a mirroring transformation (a `cm` before the scan), as PDF tools write them."""
+    import pypdf
+    from PIL import Image
+
+    img = _picture()
+    scan = tmp_path / "scanner.pdf"
+    Image.fromarray(img).save(scan, "PDF", resolution=DPI, quality=95, save_all=True,
+                              append_images=[Image.fromarray(img)])
+    writer = pypdf.PdfWriter(clone_from=str(scan))
+    writer.pages[0].rotate(180)
+    height_pt = float(writer.pages[1].mediabox.height)
+    writer.pages[1].add_transformation(pypdf.Transformation().scale(1, -1).translate(0, height_pt))
+    tools = tmp_path / "bewerkt.pdf"
+    with tools.open("wb") as fh:
+        writer.write(fh)
+    with SourceReader(tools) as reader:
+        turned, mirrored = reader.load(1), reader.load(2)
+    assert _diff(turned.gray, np.rot90(img, 2)) < JPEG_TOLERANCE
+    assert _diff(mirrored.gray, np.flipud(img)) < JPEG_TOLERANCE
+
+
+def test_a_reportlab_page_with_a_transparent_image_over_a_scan(tmp_path: Path) -> None:
+    """reportlab writes an RGBA picture as an image with /SMask, here over a full-page scan (two images)."""
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    img = np.full((300, 240), 240, np.uint8)
+    stamp = np.zeros((60, 120, 4), np.uint8)
+    stamp[:, :, 0] = 200
+    stamp[20:40, 10:110, 3] = 255  # an opaque red bar; the rest of the stamp is transparent
+    w_pt, h_pt = 240 * 72 / DPI, 300 * 72 / DPI
+    path = tmp_path / "stempel.pdf"
+    pdf = canvas.Canvas(str(path), pagesize=(w_pt, h_pt))
+    pdf.drawImage(ImageReader(Image.fromarray(img)), 0, 0, w_pt, h_pt)
+    pdf.drawImage(ImageReader(Image.fromarray(stamp, "RGBA")), 36, 36, 120 * 72 / DPI, 60 * 72 / DPI, mask="auto")
+    pdf.save()
+    with SourceReader(path) as reader:
+        page = reader.load(1)
+    assert page.gray.shape == img.shape and page.colour is not None
+    top = 300 - 50 - 60  # the stamp's top row: 36 pt (50 px) above the bottom, 60 px high
+    bar_rows = slice(top + 22, top + 38)
+    assert float(page.colour[bar_rows, 60:140, 0].mean()) > 150 and float(page.colour[bar_rows, 60:140, 1].mean()) < 60
+    assert abs(float(page.gray[40:100, :].mean()) - 240) < 3  # the transparent part of the stamp hides nothing
+
+
+def test_form_pages_in_flipped_and_compact_pdfs_are_identified_and_read_right(tmp_path: Path) -> None:
+    """The issue's cases end to end: a page placed mirrored by its matrix, and a compact page (light background
+    plus black foreground through a 1-bit mask), read like the upright scan: identified, every box right."""
+    from scan.batch import run_scan
+    from softa.db import connect, register_case
+    from softa.manifest import load_manifest
+    from tests.omr_fixtures import MANIFEST, marked_page, sample_pack
+
+    pack = sample_pack(str(tmp_path / "pack"))
+    flipped_img, flipped_truth = marked_page(pack, 4, seed=11)
+    compact_img, compact_truth = marked_page(pack, 5, seed=12)
+    dpi = 200
+    w_pt, h_pt = flipped_img.shape[1] * 72 / dpi, flipped_img.shape[0] * 72 / dpi
+    # The stored image is upside down; the matrix turns it back: the page shows the form upright.
+    flipped = Page(w_pt, h_pt, placed("Im0", w_pt, 0, 0, -h_pt, 0, h_pt), {"Im0": jpeg_image(np.flipud(flipped_img))})
+    ink = compact_img < 160
+    background = cv2.resize(np.where(ink, 250, compact_img).astype(np.uint8),
+                            (compact_img.shape[1] // 2, compact_img.shape[0] // 2), interpolation=cv2.INTER_AREA)
+    foreground = flate_gray(np.full(compact_img.shape, 25, np.uint8), "/Mask {mk}")
+    foreground.refs["mk"] = stencil(ink)
+    compact = Page(w_pt, h_pt, placed("Bg", w_pt, 0, 0, h_pt, 0, 0) + placed("Fg", w_pt, 0, 0, h_pt, 0, 0),
+                   {"Bg": jpeg_image(background), "Fg": foreground})
+    path = tmp_path / "scans.pdf"
+    path.write_bytes(build_pdf([flipped, compact]))
+    db = tmp_path / "softa.sqlite"
+    conn = connect(db)
+    register_case(conn, load_manifest(MANIFEST), pack.layout)
+    summary = run_scan(db, [path], progress=False)
+    assert summary.total("identified") == 2
+    read = {r[0]: (r[1], r[2]) for r in conn.execute("SELECT box_id, checked, status FROM box_values")}
+    conn.close()
+    truth = {**flipped_truth, **compact_truth}
+    wrong = [b for b, t in truth.items() if read[b][1] == "auto" and read[b][0] != t]
+    flagged = sum(1 for b in truth if read[b][1] == "flagged")
+    assert wrong == [] and flagged <= 0.02 * len(truth), (wrong, flagged)
+
+
+def test_a_fax_pdf_at_204_by_98_dpi_gets_square_pixels(tmp_path: Path) -> None:
+    fine = np.full((408, 408), 255, np.uint8)  # 2 x 2 inch at 204 dpi
+    cv2.circle(fine, (204, 204), 150, 0, 6)
+    fax = np.where(cv2.resize(fine, (408, 196), interpolation=cv2.INTER_AREA) < 128, 0, 255).astype(np.uint8)
+    page = _load(tmp_path, [Page(144, 144, placed("Im0", 144, 0, 0, 144, 0, 0), {"Im0": ccitt_image(fax)})])
+    assert page.dpi == pytest.approx(204, rel=0.01) and page.gray.shape == (408, 408) and page.bitonal
+    ys, xs = np.nonzero(page.gray < 128)
+    assert (ys.max() - ys.min()) == pytest.approx(xs.max() - xs.min(), abs=4)  # a circle, not an ellipse
+
+
+def test_a_page_scanned_in_strips_is_put_together(tmp_path: Path) -> None:
+    """Some scanners write a page as a stack of JPEG strips: several images make one page."""
+    img = _picture()
+    top, bottom = img[:150], img[150:]
+    w_pt, half_pt = 240 * 72 / DPI, 150 * 72 / DPI
+    content = placed("Top", w_pt, 0, 0, half_pt, 0, half_pt) + placed("Bottom", w_pt, 0, 0, half_pt, 0, 0)
+    page = _load(tmp_path, [Page(w_pt, 2 * half_pt, content, {"Top": jpeg_image(top), "Bottom": jpeg_image(bottom)})])
+    assert page.dpi == pytest.approx(DPI, rel=0.01) and _diff(page.gray, img) < JPEG_TOLERANCE
+
+
+def test_a_jbig2_page_is_rendered_at_its_own_resolution_and_a_broken_one_is_damaged(tmp_path: Path) -> None:
+    scan_dpi = 300
+    img = np.full((600, 480), 255, np.uint8)
+    cv2.putText(img, "F", (60, 450), cv2.FONT_HERSHEY_SIMPLEX, 14, 0, 40)
+    image = jbig2_image(img)
+    page = _load(tmp_path, [full_page(img, scan_dpi, image)])
+    assert page.dpi == pytest.approx(scan_dpi, rel=0.01) and page.bitonal and page.damaged is None
+    assert ((page.gray < 128) == (img == 0)).mean() > 0.99
+    broken = _load(tmp_path, [full_page(img, scan_dpi, Img(image.entries, image.data[:40]))])
+    assert broken.damaged is not None and "JBIG2 image is cut off" in broken.damaged  # pdfium showed white paper
+
+
+def test_an_image_drawn_half_transparent_is_rendered(tmp_path: Path) -> None:
+    """A graphics state with alpha 0.5 (/ca) lightens the image on white paper: not the stored pixels."""
+    img = np.full((300, 240), 0, np.uint8)
+    pdf_page = full_page(img, DPI, jpeg_image(img))
+    pdf_page.content = b"/Half gs " + pdf_page.content
+    pdf_page.states = "/Half << /Type /ExtGState /ca 0.5 /CA 0.5 >>"
+    page = _load(tmp_path, [pdf_page])
+    assert 110 < float(page.gray.mean()) < 145
