@@ -26,6 +26,7 @@ from softa.instrument import FAMILY, SESSION, SPREEKTIJD, TAALGEBRUIK
 from validate.agreement import Figure, binary_agreement, rating_agreement, speaking_time_pooled
 from validate.casedata import FAMILY_DIMENSION, OBSERVER_SLOTS, CaseData, version_of
 from validate.model import AgreementBlock
+from validate.wording import dimension_label
 
 #: Every group agreement is reported for, with its Dutch name (sheets, report, text output).
 GROUP_LABELS: dict[str, str] = {
@@ -103,8 +104,9 @@ def _scope(case: str | None, group: str, *parts: str) -> str:
 
 def _block(case: str | None, group: str, measure: str, figures: tuple[Figure, ...], *, participant: str | None = None,
            dimension: str | None = None, item: int | None = None, version: str | None = None) -> AgreementBlock:
-    parts = [VERSION_LABELS.get(version or "", ""), participant or "", dimension or "",
-             f"item {item}" if item is not None else ""]
+    named = group in ("ratings.family", "ratings.taalgebruik")  # the group's name says who and what
+    parts = [VERSION_LABELS.get(version or "", ""), "" if named else participant or "",
+             "" if named or not dimension else dimension_label(dimension), f"item {item}" if item is not None else ""]
     return AgreementBlock(_scope(case, group, *parts), case, measure, participant, dimension, item,  # type: ignore[arg-type]
                           figures, version=version, group=group, group_label=GROUP_LABELS[group])
 

@@ -34,6 +34,8 @@ PERCENT_FIGURES = {"percent_agreement", "exact_agreement", "within_one_agreement
 LINE_WIDTH = 110
 #: Percent with no decimals; coefficients with two.
 PERCENT = 100
+#: Values that print as 0.00 with two decimals.
+ROUNDS_TO_ZERO = 0.005
 
 
 PARTICIPANT_HEADINGS = {
@@ -68,14 +70,15 @@ def format_figure(fig: Figure) -> str:
     n = f"n={fig.n}" + (", indicatief" if fig.indicative else "")
     if fig.value is None:
         return f"{label} n.v.t. ({n})"
+    shown = 0.0 if abs(fig.value) < ROUNDS_TO_ZERO else fig.value  # no "-0.00"
     if fig.name in PERCENT_FIGURES:
-        value = f"{fig.value * PERCENT:.0f}%"
+        value = f"{shown * PERCENT:.0f}%"
     elif fig.name == "speaking_seconds_abs_diff":
-        value = f"{fig.value:.0f} s"
+        value = f"{shown:.0f} s"
     else:
-        value = f"{fig.value:.2f}"
+        value = f"{shown:.2f}"
     if fig.ci_low is not None and fig.ci_high is not None:
-        value += f" [{fig.ci_low:.2f}-{fig.ci_high:.2f}]"
+        value += f" [95%: {fig.ci_low:.2f} tot {fig.ci_high:.2f}]"
     return f"{label} {value} ({n})"
 
 
