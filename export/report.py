@@ -330,6 +330,37 @@ def speaking_summary(totals: list[tuple[int | None, bool]]) -> str:
     return spoke + f"{workers_word.capitalize()} {verb} meer aan het woord dan {clients_word}{together}."
 
 
+def speaking_range(bins: tuple[int | None, ...]) -> tuple[int | None, int | None]:
+    """Lowest and highest derived speaking time: unsure bins as not speaking / as speaking; None without bins."""
+    if not bins:
+        return None, None
+    low = sum(int(b or 0) for b in bins) * BIN_SECONDS
+    return low, low + sum(1 for b in bins if b is None) * BIN_SECONDS
+
+
+def speaking_summary_range(totals: list[tuple[int | None, int | None, bool]]) -> str | None:
+    """The clients-vs-worker comparison when some bins are unsure, if it holds for every way they could go.
+
+    ``totals`` holds (lowest, highest seconds, is a worker); None when the comparison cannot be made.
+    """
+    if any(low is None or high is None for low, high, _ in totals):
+        return None
+    clients_low = sum(low or 0 for low, _, worker in totals if not worker)
+    clients_high = sum(high or 0 for _, high, worker in totals if not worker)
+    workers_low = sum(low or 0 for low, _, worker in totals if worker)
+    workers_high = sum(high or 0 for _, high, worker in totals if worker)
+    several_clients = sum(1 for *_, worker in totals if not worker) > 1
+    clients_word = "de cliënten samen" if several_clients else "de cliënt"
+    workers_word = "de hulpverleners" if sum(1 for *_, worker in totals if worker) > 1 else "de hulpverlener"
+    spoke = (f"Door onzekere vakjes ligt de spreektijd van {clients_word} tussen {mmss(clients_low)} en "
+             f"{mmss(clients_high)}, die van {workers_word} tussen {mmss(workers_low)} en {mmss(workers_high)}. ")
+    if clients_low > workers_high:
+        return spoke + f"Hoe die vakjes ook uitvallen: {clients_word} meer aan het woord dan {workers_word}."
+    if workers_low > clients_high:
+        return spoke + f"Hoe die vakjes ook uitvallen: {workers_word} meer aan het woord dan {clients_word}."
+    return spoke + "Daardoor is niet te zeggen wie meer aan het woord was."
+
+
 def _percent(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}%".replace(".", ",")
 
@@ -362,6 +393,9 @@ def _speaking_section(values: CaseValues, images: Path | None, st: dict[str, Par
         table.append(speaking_row(row.label, row.bins, session))
     summary = speaking_summary([(row.seconds, who.is_worker) for row, who in
                                 zip(rows, manifest.participants, strict=True)])
+    if any(row.seconds is None for row in rows):
+        summary = speaking_summary_range([(*speaking_range(row.bins), who.is_worker) for row, who in
+                                          zip(rows, manifest.participants, strict=True)]) or summary
     return [
         CondPageBreak(90 * mm),
         Paragraph("4. Verdeling van de spreektijd", st["h1"]),

@@ -189,3 +189,15 @@ def test_self_assessment_missing_is_said_as_missing(case: StoredCase) -> None:
     text = " ".join(getattr(f, "text", "") for f in story)
     assert "komt je zelfbeoordeling overeen" not in text
     assert "Niet te vergelijken" in text and "zelfbeoordeling ontbreekt" in text
+
+
+def test_speaking_summary_with_unsure_bins_compares_when_the_ranges_allow() -> None:
+    from export.report import speaking_range, speaking_summary_range
+
+    assert speaking_range((1, None, 0)) == (30, 60) and speaking_range(()) == (None, None)
+    clear = speaking_summary_range([(1200, 1230, True), (300, 300, False), (200, 260, False)])
+    assert clear is not None and "Hoe die vakjes ook uitvallen: de hulpverlener meer aan het woord" in clear
+    assert "tussen 8:20 en 9:20" in clear
+    close = speaking_summary_range([(500, 560, True), (520, 530, False)])
+    assert close is not None and "niet te zeggen" in close
+    assert speaking_summary_range([(None, None, True), (300, 300, False)]) is None
