@@ -166,7 +166,9 @@ def behaviour_heatmap(title: str, rows: Sequence[HeatRow], window_labels: Sequen
         ax.spines[side].set_visible(False)
     for y, row in enumerate(rows):
         total = sum(c or 0 for c in row.cells)
-        ax.text(windows - 0.3, y, f" {total}×", va="center", ha="left", fontsize=FONT_SIZE - 1, color="#333333")
+        unsure = sum(c is None for c in row.cells)  # missing cells: the count lies between total and total+unsure
+        count = f" {total}-{total + unsure}×" if unsure else f" {total}×"
+        ax.text(windows - 0.3, y, count, va="center", ha="left", fontsize=FONT_SIZE - 1, color="#333333")
     ax.set_xlabel("minuut (einde van het tijdvak van 5 minuten)", fontsize=FONT_SIZE - 1)
     ax.set_title(title, loc="left", fontsize=FONT_SIZE + 1, fontweight="bold")
     fig.tight_layout()

@@ -3,15 +3,16 @@
 Files (all UTF-8 CSV, comma separated, header row):
 
 - ``ticks.csv``: ``case, participant, slot, dimension, item, window, value``
-  (value 1/0; empty = missing because unresolved);
+  (value 1/0; empty = missing, the one missing code of every file);
 - ``ratings.csv``: ``case, participant, slot, dimension, value``; slot is
-  ``1``, ``2``, ``consensus`` or ``self`` (the worker's self-assessment, which
+  ``1``, ``2``, ``consensus`` or ``zelf`` (the worker's self-assessment, which
   also has ``spreektijd_balans`` 0-10); participant ``gezin`` holds the
   family-level Gezamenlijke doelperceptie, ``sessie`` the taalgebruik rating;
 - ``speaking_time.csv``: ``case, participant, slot, bin, value`` (30-second bins);
 - ``wide_hulpverlener.csv`` / ``wide_client.csv`` / ``wide_sessie.csv``: one
   row per case x participant x slot (sessie: case x slot), SPSS-valid column
-  names, and the same data as ``.sav`` files with labels and missing codes;
+  names, and the same data as ``.sav`` files with labels and print formats
+  (missing: empty in the CSV, system-missing in the .sav);
 - ``audit.csv``: every value a person changed; ``unresolved.csv``: what was
   written as missing (only with --allow-unresolved); ``codebook.csv``.
 """
@@ -37,6 +38,10 @@ RATINGS_COLUMNS = ("case", "participant", "slot", "dimension", "value")
 SPEAKING_COLUMNS = ("case", "participant", "slot", "bin", "value")
 UNRESOLVED_COLUMNS = ("case", "kind", "message")
 SLOT_ORDER = {"1": 0, "2": 1, "consensus": 2, SELF: 3}
+#: The one missing code of the dataset, as the codebook states it.
+MISSING_TEXT = ("Ontbrekend is in elk bestand leeg (in .sav: system-missing), zowel een waarde die niet was "
+                "opgelost (alleen bij --allow-unresolved; zie unresolved.csv) als een kolom die niet van toepassing "
+                "is (kortere sessie, zelfbeoordelingsrij zonder vinkjes). Er is geen code als -9.")
 
 
 @dataclass(frozen=True)
@@ -139,8 +144,8 @@ def _write_codebook(path: Path, tables: list[WideTable]) -> Path:
         ("ratings.csv", "case", "Casusnummer."),
         ("ratings.csv", "participant", "H<n>/C<n>; gezin = het gezin als geheel (Gezamenlijke doelperceptie); "
                                        "sessie = de sessie (Overeenstemming in taalgebruik)."),
-        ("ratings.csv", "slot", "1, 2, consensus, of self = zelfbeoordeling van de hulpverlener."),
-        ("ratings.csv", "dimension", "SOFTA-dimensie, taalgebruik, of spreektijd_balans (alleen bij self)."),
+        ("ratings.csv", "slot", f"1, 2, consensus, of {SELF} = zelfbeoordeling van de hulpverlener."),
+        ("ratings.csv", "dimension", f"SOFTA-dimensie, taalgebruik, of spreektijd_balans (alleen bij {SELF})."),
         ("ratings.csv", "value", "-3 tot +3 (spreektijd_balans: 0 = geen balans tot 10 = goede balans); "
                                  "leeg = ontbrekend."),
         ("speaking_time.csv", "case", "Casusnummer."),
@@ -155,6 +160,11 @@ def _write_codebook(path: Path, tables: list[WideTable]) -> Path:
                            "regeleinde begint, krijgt vooraan een ' zodat een spreadsheet hem als tekst toont en "
                            "nooit als formule uitvoert; haal die ' weg om de getypte tekst precies terug te krijgen."),
         ("unresolved.csv", "*", "Alleen bij --allow-unresolved: wat niet was opgelost en als ontbrekend is geschreven."),
+        ("*", "ontbrekend", MISSING_TEXT),
+        ("*.sav", "opmaak", "Vinkjes F1.0 (0/1), beoordelingen F2.0 (-3 tot +3), balans F2.0 (0 tot 10), aantallen "
+                            "F2.0, seconden F5.0, percentages F5.1."),
+        ("wide_hulpverlener", "taal_zelf_rating", "De eigen beoordeling van de hulpverlener; taal_rating in "
+                                                  "wide_sessie is die van de observatoren."),
     ]
     for table in tables:
         for column in table.frame.columns:

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 
 from export import charts
-from export.plainwords import agreement_paragraphs, agreement_table, dutch_date
+from export.plainwords import KAPPA_SCALE_TEXT, agreement_paragraphs, agreement_table, dutch_date
 from export.step13 import database_images
 from export.timefmt import mmss, share_percent, speaking_seconds
 from export.values import SELF, CaseValues, case_values
@@ -50,7 +50,8 @@ TEXT_WIDTH = A4[0] - 2 * MARGIN
 #: Highest share of the page an embedded notable-moment crop may take.
 MAX_CROP_HEIGHT = 50 * mm
 #: Item texts in heat maps are cut to this many characters.
-HEAT_LABEL_CHARS = 62
+#: Heat-map rows carry a short label; the full behaviour description stands in a table below (never cut).
+HEAT_LEGEND_CODE_WIDTH = 22 * mm
 #: Crop trimming: ignore the outer 3 % (printed frame), ink is darker than 128, a written row has at
 #: least 3 ink pixels, a printed rule darkens more than half the row; keep 8 % of the height below the text.
 CROP_SIDE_IGNORE = 0.03
@@ -153,13 +154,21 @@ def _self_section(values: CaseValues, st: dict[str, ParagraphStyle]) -> list[obj
                             "ruit en stip laat zien waar zelfbeeld en observatie verschillen.", st["body"]),
                   _png_flowable(charts.self_vs_consensus(labels, own, seen))]
         lines = []
+        missing = []
         for label, mine, theirs in zip(labels, own, seen, strict=True):
-            if mine is not None and theirs is not None and mine != theirs:
+            if mine is None or theirs is None:
+                missing.append(f"{label} ({'zelfbeoordeling' if mine is None else 'consensus'} ontbreekt)")
+            elif mine != theirs:
                 direction = "hoger" if mine > theirs else "lager"
                 lines.append(f"<b>{label}</b>: je beoordeelde jezelf {direction} dan de observatoren; zelf "
                              f"{_rating_text(mine)}, observatoren {_rating_text(theirs)}.")
-        if not lines:
+        if not lines and not missing:
             lines.append("Op alle dimensies komt je zelfbeoordeling overeen met de consensus van de observatoren.")
+        elif not lines and len(missing) < len(labels):
+            lines.append("Op de dimensies waar beide bekend zijn, komt je zelfbeoordeling overeen met de consensus "
+                         "van de observatoren.")
+        if missing:
+            lines.append("Niet te vergelijken: " + ", ".join(missing) + ".")
         balance = values.ratings.get((worker.code, SELF, SPREEKTIJD_BALANS))
         low, high = inst.balance_values[0], inst.balance_values[-1]
         if balance is None:
@@ -186,8 +195,18 @@ def _consensus_ticks_missing(values: CaseValues) -> bool:
 
 
 def _heat_rows(values: CaseValues, code: str, version: str) -> list[charts.HeatRow]:
+    """Heat-map rows: a short label (dimension, item number, sign); the full texts are in ``heat_legend``."""
+    return [row for row, _text in _heat_items(values, code, version)]
+
+
+def heat_legend(values: CaseValues, code: str, version: str) -> list[list[str]]:
+    """Rows (label, full behaviour description) printed under a heat map: never cut."""
+    return [[row.label, text] for row, text in _heat_items(values, code, version)]
+
+
+def _heat_items(values: CaseValues, code: str, version: str) -> list[tuple[charts.HeatRow, str]]:
     inst = load_instrument()
-    rows = []
+    out = []
     for dim in SOFTA_DIMENSIONS:
         grid = values.ticks.get((code, "consensus", dim), {})
         for item in inst.items_of("therapist" if version == "therapist" else "client", dim):
@@ -199,11 +218,10 @@ def _heat_rows(values: CaseValues, code: str, version: str) -> list[charts.HeatR
                 if text.startswith(subject):
                     text = text[len(subject):]
             text = text[:1].upper() + text[1:]
-            if len(text) > HEAT_LABEL_CHARS:
-                text = text[:HEAT_LABEL_CHARS - 1].rstrip() + "…"
-            rows.append(charts.HeatRow(label=f"{DIM_SHORT[dim]} {item.number} ({item.polarity}) {text}",
-                                       positive=item.positive, cells=cells))
-    return rows
+            row = charts.HeatRow(label=f"{DIM_SHORT[dim]} {item.number} ({item.polarity})", positive=item.positive,
+                                 cells=cells)
+            out.append((row, text))
+    return out
 
 
 def _behaviour_section(values: CaseValues, st: dict[str, ParagraphStyle]) -> list[object]:
@@ -227,7 +245,13 @@ def _behaviour_section(values: CaseValues, st: dict[str, ParagraphStyle]) -> lis
         if not rows:
             parts.append([Paragraph(f"<b>{escape(title)}</b>: geen gedrag gezien.", st["body"])])
         else:
-            parts.append([_png_flowable(charts.behaviour_heatmap(title, rows, labels)), Spacer(1, 3 * mm)])
+            legend = [[Paragraph(escape(label), st["small"]), Paragraph(escape(text), st["small"])]
+                      for label, text in heat_legend(values, who.code, "therapist" if who.is_worker else "client")]
+            table = Table(legend, colWidths=[HEAT_LEGEND_CODE_WIDTH, TEXT_WIDTH - HEAT_LEGEND_CODE_WIDTH],
+                          hAlign="LEFT")
+            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 0),
+                                       ("BOTTOMPADDING", (0, 0), (-1, -1), 0)]))
+            parts.append([_png_flowable(charts.behaviour_heatmap(title, rows, labels)), table, Spacer(1, 3 * mm)])
     # The heading stays with the first heat map instead of closing a page on its own.
     return [KeepTogether(intro + (parts[0] if parts else [])), *[KeepTogether(p) for p in parts[1:]]]
 
@@ -306,6 +330,55 @@ def speaking_summary(totals: list[tuple[int | None, bool]]) -> str:
     return spoke + f"{workers_word.capitalize()} {verb} meer aan het woord dan {clients_word}{together}."
 
 
+def speaking_range(bins: tuple[int | None, ...]) -> tuple[int | None, int | None]:
+    """Lowest and highest derived speaking time: unsure bins as not speaking / as speaking; None without bins."""
+    if not bins:
+        return None, None
+    low = sum(int(b or 0) for b in bins) * BIN_SECONDS
+    return low, low + sum(1 for b in bins if b is None) * BIN_SECONDS
+
+
+def speaking_summary_range(totals: list[tuple[int | None, int | None, bool]]) -> str | None:
+    """The clients-vs-worker comparison when some bins are unsure, if it holds for every way they could go.
+
+    ``totals`` holds (lowest, highest seconds, is a worker); None when the comparison cannot be made.
+    """
+    if any(low is None or high is None for low, high, _ in totals):
+        return None
+    clients_low = sum(low or 0 for low, _, worker in totals if not worker)
+    clients_high = sum(high or 0 for _, high, worker in totals if not worker)
+    workers_low = sum(low or 0 for low, _, worker in totals if worker)
+    workers_high = sum(high or 0 for _, high, worker in totals if worker)
+    several_clients = sum(1 for *_, worker in totals if not worker) > 1
+    clients_word = "de cliënten samen" if several_clients else "de cliënt"
+    workers_word = "de hulpverleners" if sum(1 for *_, worker in totals if worker) > 1 else "de hulpverlener"
+    spoke = (f"Door onzekere vakjes ligt de spreektijd van {clients_word} tussen {mmss(clients_low)} en "
+             f"{mmss(clients_high)}, die van {workers_word} tussen {mmss(workers_low)} en {mmss(workers_high)}. ")
+    if clients_low > workers_high:
+        return spoke + f"Hoe die vakjes ook uitvallen: {clients_word} meer aan het woord dan {workers_word}."
+    if workers_low > clients_high:
+        return spoke + f"Hoe die vakjes ook uitvallen: {workers_word} meer aan het woord dan {clients_word}."
+    return spoke + "Daardoor is niet te zeggen wie meer aan het woord was."
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}%".replace(".", ",")
+
+
+def speaking_row(label: str, bins: tuple[int | None, ...], session: int) -> list[str]:
+    """A speaking-time table row; unsure (missing) bins give a range from 'not speaking' to 'speaking'."""
+    if not bins:
+        return [label, "ontbreekt", "", ""]
+    unsure = sum(1 for b in bins if b is None)
+    low = sum(int(b or 0) for b in bins) * BIN_SECONDS
+    if not unsure:
+        return [label, mmss(low), str(low), _percent(share_percent(low, session))]
+    high = low + unsure * BIN_SECONDS
+    vakjes = "vakje" if unsure == 1 else "vakjes"
+    return [label, f"{mmss(low)} tot {mmss(high)} ({unsure} {vakjes} onzeker)", f"{low}-{high}",
+            f"{_percent(share_percent(low, session))} tot {_percent(share_percent(high, session))}"]
+
+
 def _speaking_section(values: CaseValues, images: Path | None, st: dict[str, ParagraphStyle]) -> list[object]:
     manifest = values.manifest
     session = manifest.minutes * 60
@@ -317,10 +390,12 @@ def _speaking_section(values: CaseValues, images: Path | None, st: dict[str, Par
                                     share=share_percent(seconds, session)))
     table = [["Deelnemer", "Spreektijd (mm:ss)", "Seconden", "Aandeel van de sessie"]]
     for row in rows:
-        table.append([row.label, mmss(row.seconds) or "ontbreekt", "" if row.seconds is None else str(row.seconds),
-                      "" if row.share is None else f"{row.share:.1f}%".replace(".", ",")])
+        table.append(speaking_row(row.label, row.bins, session))
     summary = speaking_summary([(row.seconds, who.is_worker) for row, who in
                                 zip(rows, manifest.participants, strict=True)])
+    if any(row.seconds is None for row in rows):
+        summary = speaking_summary_range([(*speaking_range(row.bins), who.is_worker) for row, who in
+                                          zip(rows, manifest.participants, strict=True)]) or summary
     return [
         CondPageBreak(90 * mm),
         Paragraph("4. Verdeling van de spreektijd", st["h1"]),
@@ -410,7 +485,9 @@ def build_story(values: CaseValues, images: Path | None) -> list[object]:
     section += [Paragraph(text, st["body"]) for text in agreement_paragraphs(values)]
     rows = agreement_table(values)
     if len(rows) > 1:
-        section += [Spacer(1, 2 * mm), _table(rows, [52 * mm, 34 * mm, 22 * mm, TEXT_WIDTH - 108 * mm])]
+        widths = [18 * mm, 38 * mm, 26 * mm, 14 * mm, 14 * mm, 26 * mm]
+        section += [Spacer(1, 2 * mm), _table(rows, [*widths, TEXT_WIDTH - sum(widths)]),
+                    Paragraph(KAPPA_SCALE_TEXT, st["small"])]
     story.append(KeepTogether(section))
     return story
 

@@ -14,6 +14,7 @@ every column, and a "Let op" sheet when values were written as missing.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +23,14 @@ from openpyxl.drawing.image import Image as XlImage
 from openpyxl.styles import Alignment
 from openpyxl.worksheet.worksheet import Worksheet
 
-from export.agreement import FIGURE_LABELS, MEASURE_LABELS, agreement_blocks, explanation
+from export.agreement import (
+    FIGURE_LABELS,
+    INDICATIVE_WORD,
+    MEASURE_LABELS,
+    agreement_blocks,
+    explanation,
+    interval_text,
+)
 from export.names import step13_filename
 from export.timefmt import mmss, share_percent, speaking_seconds
 from export.values import SELF, CaseValues, case_values
@@ -54,6 +62,9 @@ from softa.instrument import (
     load_instrument,
 )
 from softa.manifest import BIN_SECONDS, WINDOW_MINUTES
+from validate.agreement import INDICATIVE_BELOW_N
+from validate.agreement_report import VERSION_LABELS
+from validate.model import AgreementBlock
 from validate.wording import dimension_label
 
 #: Shown in a cell whose value is missing (unresolved, exported with --allow-unresolved).
@@ -78,6 +89,7 @@ MAX_IMAGE_WIDTH_PX = 700
 ROW_HEIGHT_PX = 20
 SLOT_LABELS = {s.value: s.label for s in Slot} | {SELF: "Zelfbeoordeling"}
 FIRST_GRID_COL = 5  # A dimensie, B nr, C gedragsbeschrijving, D +/-; windows from E
+AGREEMENT_VALUE_COLUMN = 8  # "Waarde" on the agreement sheet
 
 
 @dataclass
@@ -213,41 +225,50 @@ def _ratings_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: Cod
     book.add("Beoordelingen", "Betekenis", "Betekenis van de score volgens de handleiding (stap 7).")
 
 
-def _agreement_sheet(wb: Workbook, values: CaseValues, codes: list[str], book: Codebook) -> None:
-    """Observer 1 vs observer 2: the figures of `softa validate` for the participants of this file."""
+def _agreement_sheet(wb: Workbook, values: CaseValues, keep: Callable[[AgreementBlock], bool], book: Codebook) -> None:
+    """Observer 1 vs observer 2: the figures of `softa validate`, per named group, for this file's values."""
     ws = wb.create_sheet("Overeenstemming")
-    header_row(ws, 1, ["Meting", "Deelnemer", "Dimensie", "Item", "Maat", "Waarde", "Aantal", "Toelichting",
-                       "Methode"])
+    header_row(ws, 1, ["Groep", "Meting", "Deelnemer", "Dimensie", "Item", "Formulier", "Maat", "Waarde",
+                       "95%-interval", "Aantal (n)", "Indicatief", "Toelichting", "Methode"])
     row = 2
     for block in agreement_blocks(values):
-        if block.participant is not None and block.participant not in codes:
+        if not keep(block):
             continue
-        dim_name = dimension_label(block.dimension) if block.dimension else "alle"
         for fig in block.figures:
-            ws.cell(row=row, column=1, value=MEASURE_LABELS.get(block.measure, block.measure))
-            ws.cell(row=row, column=2, value=block.participant or "alle")
-            ws.cell(row=row, column=3, value=dim_name)
-            ws.cell(row=row, column=4, value=block.item if block.item is not None else "alle")
-            ws.cell(row=row, column=5, value=FIGURE_LABELS.get(fig.name, fig.name))
-            cell = ws.cell(row=row, column=6, value=None if fig.value is None else round(fig.value, 3))
-            cell.number_format = "0.000"
-            ws.cell(row=row, column=7, value=fig.n)
-            ws.cell(row=row, column=8, value=explanation(fig))
-            ws.cell(row=row, column=9, value=fig.method)
+            cells = [block.group_label, MEASURE_LABELS.get(block.measure, block.measure), block.participant or "-",
+                     dimension_label(block.dimension) if block.dimension else "-",
+                     block.item if block.item is not None else "-",
+                     VERSION_LABELS.get(block.version or "", "-"), FIGURE_LABELS.get(fig.name, fig.name),
+                     None if fig.value is None else round(fig.value, 3), interval_text(fig), fig.n,
+                     INDICATIVE_WORD if fig.indicative else "", explanation(fig), fig.method]
+            for column, value in enumerate(cells, start=1):
+                cell = ws.cell(row=row, column=column, value=value)
+                if column == AGREEMENT_VALUE_COLUMN:
+                    cell.number_format = "0.000"
             row += 1
-    for text_row in ws.iter_rows(min_row=2, min_col=1, max_col=9):
-        for cell in (text_row[0], text_row[4], text_row[7], text_row[8]):
+    for text_row in ws.iter_rows(min_row=2, min_col=1, max_col=13):
+        for cell in (text_row[0], text_row[1], text_row[6], text_row[11], text_row[12]):
             cell.alignment = WRAP
-    set_widths(ws, {1: 16, 2: 9, 3: 14, 4: 5, 5: 20, 6: 7, 7: 6, 8: 32, 9: 28})
+    set_widths(ws, {1: 22, 2: 18, 3: 9, 4: 16, 5: 5, 6: 12, 7: 20, 8: 7, 9: 12, 10: 7, 11: 9, 12: 40, 13: 30})
     ws.freeze_panes = "A2"
-    book.add("Overeenstemming", "Meting", "Wat vergeleken is: vinkjes per tijdvak, beoordelingen of spreektijd.")
-    book.add("Overeenstemming", "Deelnemer", "Deelnemer waarover de maat gaat ('alle' = over alle deelnemers).")
-    book.add("Overeenstemming", "Dimensie", "Dimensie waarover de maat gaat.")
-    book.add("Overeenstemming", "Item", "Nummer van de gedragsbeschrijving ('alle' = over alle items samen).")
+    book.add("Overeenstemming", "Groep", "Welke waarden vergeleken zijn. Groepen worden nooit samengevoegd: "
+                                         "bijdragen van de hulpverlener, de beoordelingen van elke cliënt, de "
+                                         "Gezamenlijke doelperceptie van het gezin en taalgebruik staan apart.")
+    book.add("Overeenstemming", "Meting", "Vinkjes per tijdvak, beoordelingen of spreektijd.")
+    book.add("Overeenstemming", "Deelnemer", "Deelnemer waarover de maat gaat ('-' = de hele groep).")
+    book.add("Overeenstemming", "Dimensie", "Dimensie waarover de maat gaat ('-' = de dimensies van de groep samen).")
+    book.add("Overeenstemming", "Item", "Nummer van de gedragsbeschrijving ('-' = de items van de groep samen).")
+    book.add("Overeenstemming", "Formulier", "Cliëntversie of hulpverlenersversie (de itemnummers verschillen).")
     book.add("Overeenstemming", "Maat", "Overeenstemmingsmaat tussen observator 1 en observator 2.")
-    book.add("Overeenstemming", "Waarde", "Waarde van de maat (0-1 voor percentages, -1 tot 1 voor kappa); leeg = "
-                                          "niet te berekenen (zie Toelichting).")
-    book.add("Overeenstemming", "Aantal", "Aantal vergeleken cellen of beoordelingsparen.")
+    book.add("Overeenstemming", "Waarde", "Waarde van de maat (0-1 voor percentages, -1 tot 1 voor kappa, AC1, ICC "
+                                          "en alfa; seconden voor het spreektijdverschil); leeg = niet te berekenen "
+                                          "(zie Toelichting).")
+    book.add("Overeenstemming", "95%-interval", "95%-betrouwbaarheidsinterval (alleen bij de ICC).")
+    book.add("Overeenstemming", "Aantal (n)", "Aantal vergelijkingen waarop de maat rust: cellen, vakjes of "
+                                              "beoordelingsparen (bij positieve/negatieve overeenstemming: de "
+                                              "cellen die minstens één observator aan- of uitvinkte).")
+    book.add("Overeenstemming", "Indicatief", f"'{INDICATIVE_WORD}' als n kleiner is dan {INDICATIVE_BELOW_N}: "
+                                              "de waarde is dan alleen een aanwijzing.")
     book.add("Overeenstemming", "Toelichting", "Wat de maat betekent, of waarom de maat niet te berekenen is.")
     book.add("Overeenstemming", "Methode", "De berekening in technische termen (formule of softwarefunctie), zoals "
                                            "softa validate --format json die ook geeft.")
@@ -290,7 +311,10 @@ def _softa_workbook(values: CaseValues, workers: bool) -> Workbook:
     if not workers:
         _family_sheet(wb, values, book)
     _ratings_sheet(wb, values, codes, book, family=not workers)
-    _agreement_sheet(wb, values, codes, book)
+    version = "therapist" if workers else "client"
+    _agreement_sheet(wb, values, lambda b: b.measure != "speaking_time" and b.group != "ratings.taalgebruik" and (
+        b.participant in codes or (b.participant == FAMILY and not workers)
+        or (b.participant is None and b.version == version)), book)
     _notes_sheet(wb, values, book)
     _codebook_sheet(wb, values, book)
     return wb
@@ -457,7 +481,7 @@ def _behaviour_workbook(values: CaseValues, images: Path | None) -> Workbook:
         _timeline_sheet(wb, values, slot.value, book)
     _texts_sheet(wb, values, images, book)
     _self_sheet(wb, values, book)
-    _agreement_sheet(wb, values, [p.code for p in values.manifest.participants], book)
+    _agreement_sheet(wb, values, lambda b: b.measure == "speaking_time" or b.group == "ratings.taalgebruik", book)
     _notes_sheet(wb, values, book)
     _codebook_sheet(wb, values, book)
     return wb

@@ -19,12 +19,13 @@ from validate.model import AgreementBlock, CaseValidation
 #: How many box ids an error message lists before it says "and N more".
 MAX_NAMED = 12
 #: Slot value used for the worker's self-assessment in the dataset.
-SELF = "self"
+#: Slot of the worker's self-assessment in exported files (Dutch, like every label).
+SELF = "zelf"
 #: Box statuses a person must still resolve.
 UNRESOLVED_STATUSES = ("flagged", "missing")
 
 TickKey = tuple[str, str, str]  # participant, slot, dimension
-RatingKey = tuple[str, str, str]  # participant, slot ("1", "2", "consensus", "self"), dimension
+RatingKey = tuple[str, str, str]  # participant, slot ("1", "2", "consensus", "zelf"), dimension
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class CaseValues:
     record: CaseRecord
     #: (participant, slot, dimension) -> (item, window) -> 1/0/None
     ticks: dict[TickKey, dict[tuple[int, int], int | None]]
-    #: (participant, slot, dimension) -> rating or None; slot "self" for the self-assessment
+    #: (participant, slot, dimension) -> rating or None; slot "zelf" for the self-assessment
     ratings: dict[RatingKey, int | None]
     #: (participant, slot) -> one value per 30-second bin (1/0/None), bin 1 first
     timeline: dict[tuple[str, str], list[int | None]]

@@ -1,8 +1,10 @@
 """Wide tables for the dataset: one row per case x participant x slot, SPSS-valid column names.
 
-Values: 1/0 ticks, -3..+3 ratings; ``MISSING_CODE`` (-9) where a value was
-unresolved (exported with --allow-unresolved); empty (NaN) where a column
-does not apply (a shorter session, the self-assessment row has no ticks).
+Values: 1/0 ticks, -3..+3 ratings. Missing is coded one way in every file:
+empty (NaN; system-missing in the .sav), both where a value was unresolved
+(exported with --allow-unresolved; ``unresolved.csv`` says which) and where a
+column does not apply (a shorter session, the self-assessment row has no ticks).
+A user-missing code such as -9 would not fit the one-digit tick format (F1.0).
 """
 
 from __future__ import annotations
@@ -17,12 +19,15 @@ from export.values import SELF, CaseValues
 from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, SPREEKTIJD_BALANS, TAALGEBRUIK, Version, load_instrument
 from softa.manifest import BIN_SECONDS
 
-#: User-missing code for unresolved values (declared as missing in the .sav).
-MISSING_CODE = -9
+#: Missing values: empty in the CSV, system-missing in the .sav (one code for every file).
+MISSING = float("nan")
 #: Short, SPSS-safe prefixes of the dimensions.
 DIM_CODES = {"betrokkenheid": "betr", "emotionele_band": "band", "veiligheid": "veil",
              "gezamenlijke_doelperceptie": "gdp", TAALGEBRUIK: "taal", SPREEKTIJD_BALANS: "balans"}
 SLOTS = ("1", "2", "consensus")
+#: The worker's own taalgebruik and balance ratings: named apart from the observers' ``taal_rating``
+#: (wide_sessie), one name per meaning.
+SELF_COLUMNS = {TAALGEBRUIK: "taal_zelf_rating", SPREEKTIJD_BALANS: "balans_zelf_rating"}
 ID_COLUMNS = ("case", "participant", "role", "slot")
 
 
@@ -38,7 +43,7 @@ class WideTable:
 
 
 def _v(value: int | None) -> float:
-    return float(MISSING_CODE) if value is None else float(value)
+    return MISSING if value is None else float(value)
 
 
 class _Columns:
@@ -59,7 +64,7 @@ def _participant_table(name: str, version: Version, all_values: Iterable[CaseVal
     cols = _Columns()
     for column in ID_COLUMNS:
         cols.add(column, "id", {"case": "Casusnummer", "participant": "Deelnemercode", "role": "Rol",
-                                "slot": "Observator: 1, 2, consensus of self (zelfbeoordeling)"}[column])
+                                "slot": f"Observator: 1, 2, consensus of {SELF} (zelfbeoordeling)"}[column])
     windows = max((v.manifest.windows for v in all_values), default=0)
     bins = max((v.manifest.bins for v in all_values), default=0)
     for dim in SOFTA_DIMENSIONS:
@@ -72,8 +77,10 @@ def _participant_table(name: str, version: Version, all_values: Iterable[CaseVal
             cols.add(f"{code}_i{item.number:02d}_tot", "count", f"{dim_name} item {item.number}: aantal tijdvakken")
         cols.add(f"{code}_rating", "rating", f"{dim_name}: beoordeling -3 tot +3")
     if version == "therapist":
-        cols.add("taal_rating", "rating", "Overeenstemming in taalgebruik (zelfbeoordeling): -3 tot +3")
-        cols.add("balans_rating", "balance", "Balans in spreektijd (zelfbeoordeling): 0 tot 10")
+        cols.add(SELF_COLUMNS[TAALGEBRUIK], "rating", "Overeenstemming in taalgebruik, zelfbeoordeling van de "
+                 "hulpverlener: -3 tot +3")
+        cols.add(SELF_COLUMNS[SPREEKTIJD_BALANS], "balance", "Balans in spreektijd, zelfbeoordeling van de "
+                 "hulpverlener: 0 tot 10")
     for b in range(1, bins + 1):
         cols.add(f"spreek_b{b:03d}", "tick", f"Spreektijd tijdvak {b} (30 s): aan het woord")
     cols.add("spreek_sec", "seconds", "Totale spreektijd in seconden (afgeleid)")
@@ -94,12 +101,12 @@ def _participant_table(name: str, version: Version, all_values: Iterable[CaseVal
                             for w, cell in enumerate(cells, start=1):
                                 row[f"{code}_i{item.number:02d}_w{w:02d}"] = _v(cell)
                             row[f"{code}_i{item.number:02d}_tot"] = (
-                                float(MISSING_CODE) if any(c is None for c in cells) else float(sum(c or 0 for c in cells)))
+                                MISSING if any(c is None for c in cells) else float(sum(c or 0 for c in cells)))
                     if (who.code, slot, dim) in values.ratings:
                         row[f"{code}_rating"] = _v(values.ratings[(who.code, slot, dim)])
                 for dim in (TAALGEBRUIK, SPREEKTIJD_BALANS):
                     if slot == SELF and (who.code, slot, dim) in values.ratings:
-                        row[f"{DIM_CODES[dim]}_rating"] = _v(values.ratings[(who.code, slot, dim)])
+                        row[SELF_COLUMNS[dim]] = _v(values.ratings[(who.code, slot, dim)])
                 timeline = values.timeline.get((who.code, slot))
                 if timeline is not None:
                     for b, cell in enumerate(timeline, start=1):
@@ -107,7 +114,7 @@ def _participant_table(name: str, version: Version, all_values: Iterable[CaseVal
                     seconds = speaking_seconds(timeline, BIN_SECONDS)
                     pct = share_percent(seconds, values.manifest.minutes * 60)
                     row["spreek_sec"] = _v(seconds)
-                    row["spreek_pct"] = float(MISSING_CODE) if pct is None else pct
+                    row["spreek_pct"] = MISSING if pct is None else pct
                 rows.append(row)
     used = [c for c in cols.labels if c in ID_COLUMNS or any(c in r for r in rows)]
     frame = pd.DataFrame(rows, columns=used)
@@ -118,7 +125,7 @@ def _participant_table(name: str, version: Version, all_values: Iterable[CaseVal
 def _session_table(all_values: Iterable[CaseValues]) -> WideTable:
     labels = {"case": "Casusnummer", "slot": "Observator: 1, 2 of consensus",
               "gdp_gezin_rating": "Gezamenlijke doelperceptie van het gezin als geheel: -3 tot +3",
-              "taal_rating": "Overeenstemming in taalgebruik: -3 tot +3"}
+              "taal_rating": "Overeenstemming in taalgebruik, beoordeling van de observatoren: -3 tot +3"}
     kinds = {"case": "id", "slot": "id", "gdp_gezin_rating": "rating", "taal_rating": "rating"}
     rows = []
     for values in all_values:

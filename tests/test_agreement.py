@@ -114,8 +114,9 @@ def test_speaking_time_agreement() -> None:
     b = [1, 0, 0, 1, 1, 0]
     figs = by_name(speaking_time_agreement(a, b))
     assert figs["percent_agreement"].value == pytest.approx(3 / 6)
-    # both speaking in 2 bins; 4 + 3 marked bins -> Dice = 4/7
-    assert figs["speaking_positive_agreement"].value == pytest.approx(4 / 7)
+    # both speaking in 2 bins; 4 + 3 marked bins -> Dice = 4/7, resting on the 5 bins anyone marked
+    assert figs["positive_agreement"].value == pytest.approx(4 / 7)
+    assert figs["positive_agreement"].n == 5
     # 4 vs 3 bins of 30 s
     assert figs["speaking_seconds_abs_diff"].value == pytest.approx(30.0)
     assert {"cohen_kappa", "pabak"} <= figs.keys()
@@ -123,8 +124,8 @@ def test_speaking_time_agreement() -> None:
 
 def test_speaking_time_nobody_speaks() -> None:
     figs = by_name(speaking_time_agreement([0, 0, 0], [0, 0, 0]))
-    assert figs["speaking_positive_agreement"].value is None
-    assert figs["speaking_positive_agreement"].note
+    assert figs["positive_agreement"].value is None
+    assert figs["positive_agreement"].note and figs["positive_agreement"].n == 0
     assert figs["speaking_seconds_abs_diff"].value == 0.0
     with pytest.raises(ValueError):
         speaking_time_agreement([0, 1], [0])
@@ -292,9 +293,9 @@ def test_rating_rejects_values_outside_scale() -> None:
 def test_figures_to_dict_is_json_serialisable() -> None:
     figs = binary_agreement([0, 0], [0, 0])
     dicts = figures_to_dict(figs)
-    assert dicts[1]["value"] is None and dicts[1]["note"]
+    assert dicts[2]["name"] == "positive_agreement" and dicts[2]["value"] is None and dicts[2]["note"]
     assert json.loads(json.dumps(dicts)) == dicts
-    assert set(dicts[0]) == {"name", "value", "method", "n", "note"}
+    assert set(dicts[0]) == {"name", "value", "method", "n", "note", "ci_low", "ci_high", "indicative"}
 
 
 def test_every_undefined_reason_has_dutch_words_for_the_export() -> None:
@@ -312,3 +313,80 @@ def test_every_undefined_reason_has_dutch_words_for_the_export() -> None:
     for fig in undefined:
         text = explanation(fig)
         assert text.startswith("Niet te berekenen: ") and "undefined" not in text, fig.note
+
+
+# --- published values for the figures added for issue 11 -------------------------
+
+def test_specific_agreement_prevalence_and_ac1_on_the_classic_2x2() -> None:
+    """Cohen's kappa 0.40 on a=20, b=5, c=10, d=15 (the textbook example); positive agreement
+    2a/(2a+b+c) = 40/55 and negative 2d/(2d+b+c) = 30/45 (Cicchetti & Feinstein 1990), prevalence
+    (2a+b+c)/2n = 55/100; AC1 pe = 2 * 0.55 * 0.45 = 0.495 -> (0.70 - 0.495) / 0.505."""
+    figs = by_name(binary_agreement(*vectors_from_2x2(20, 5, 10, 15)))
+    assert figs["cohen_kappa"].value == pytest.approx(0.40)
+    assert figs["positive_agreement"].value == pytest.approx(40 / 55)
+    assert figs["positive_agreement"].n == 35
+    assert figs["negative_agreement"].value == pytest.approx(30 / 45)
+    assert figs["negative_agreement"].n == 30
+    assert figs["prevalence"].value == pytest.approx(0.55)
+    assert figs["gwet_ac1"].value == pytest.approx(0.205 / 0.505)
+
+
+def test_gwet_ac1_published_3x3() -> None:
+    """Gwet (2014), Handbook of Inter-Rater Reliability, 3x3 abstractors table: AC1 = 0.849
+    (the value irrCAC's own tests assert for table_cont3x3abstractors)."""
+    from validate.agreement import gwet_ac1
+    table = [[13, 0, 0], [0, 20, 7], [0, 4, 56]]
+    a = [i for i, row in enumerate(table) for j, count in enumerate(row) for _ in range(count)]
+    b = [j for i, row in enumerate(table) for j, count in enumerate(row) for _ in range(count)]
+    assert gwet_ac1(a, b, [0, 1, 2]) == pytest.approx(0.849, abs=5e-4)
+
+
+def test_gwet_ac1_equals_irrcac_on_binary_ticks() -> None:
+    """irrCAC 0.4.4 (CAC(...).gwet()) gives AC1 = 0.52941 for these two codings (pa 0.75, pe 0.46875)."""
+    figs = by_name(binary_agreement([1, 1, 0, 0, 1, 0, 0, 0], [1, 0, 0, 0, 1, 0, 0, 1]))
+    assert figs["gwet_ac1"].value == pytest.approx(0.52941, abs=1e-5)
+
+
+def test_ac1_stays_high_where_kappa_collapses() -> None:
+    """The kappa paradox (Feinstein & Cicchetti 1990): rare ticks, high agreement, kappa near 0; AC1 is not."""
+    figs = by_name(binary_agreement(*vectors_from_2x2(1, 6, 7, 66)))
+    assert figs["percent_agreement"].value == pytest.approx(67 / 80)
+    assert figs["cohen_kappa"].value < 0.1 < 0.8 < figs["gwet_ac1"].value
+
+
+def test_krippendorff_2011_binary_nominal() -> None:
+    """Krippendorff (2011), "Computing Krippendorff's Alpha-Reliability", binary data, two observers,
+    ten units: alpha = 0.095."""
+    figs = by_name(binary_agreement([0, 1, 0, 0, 0, 0, 0, 0, 1, 0], [1, 1, 1, 0, 0, 1, 0, 0, 0, 0]))
+    assert figs["krippendorff_alpha_nominal"].value == pytest.approx(0.095, abs=5e-4)
+
+
+def test_icc_a1_interval_shrout_fleiss() -> None:
+    """Shrout & Fleiss (1979) data: ICC(A,1) = 0.29 with 95 % interval 0.019-0.76 (R psych::ICC,
+    "Single_random_raters ICC2"); pingouin rounds the interval to 2 decimals."""
+    fig = icc_a1(SHROUT_FLEISS)
+    assert fig.ci_low == pytest.approx(0.019, abs=0.006)
+    assert fig.ci_high == pytest.approx(0.76, abs=0.006)
+    assert fig.ci_low is not None and fig.ci_high is not None and fig.ci_low < fig.value < fig.ci_high  # type: ignore[operator]
+
+
+def test_small_n_is_indicative() -> None:
+    """Every figure says its n; below INDICATIVE_BELOW_N it is marked indicative."""
+    from validate.agreement import INDICATIVE_BELOW_N
+    small = rating_agreement([(0, 1), (1, 1), (2, 1), (-1, 0)])
+    large = rating_agreement([(v % 7 - 3, (v + v // 7) % 7 - 3) for v in range(INDICATIVE_BELOW_N)])
+    assert all(f.indicative and f.n == 4 for f in small)
+    assert all(not f.indicative and f.n == INDICATIVE_BELOW_N for f in large)
+
+
+def test_icc_needs_three_targets() -> None:
+    fig = by_name(rating_agreement([(0, 1), (1, 1)]))["icc_a1"]
+    assert fig.value is None and "fewer than 3 rated targets" in fig.note
+
+
+def test_pooled_speaking_time_sums_absolute_differences() -> None:
+    """Two participants with opposite differences: 2 bins more and 2 bins fewer add to 120 s, not 0 s."""
+    from validate.agreement import speaking_time_pooled
+    figs = by_name(speaking_time_pooled([([1, 1, 0, 0], [0, 0, 0, 0]), ([0, 0, 0, 0], [1, 1, 0, 0])]))
+    assert figs["speaking_seconds_abs_diff"].value == 120.0
+    assert figs["percent_agreement"].n == 8

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +18,9 @@ from softa.db import audit, transaction
 from softa.errors import UnresolvedDataError
 from softa.instrument import load_instrument
 from tests.stored_case import StoredCase, stored_case
+
+#: PSPP reads a small .sav in well under a second; this only guards against a hang.
+PSPP_TIMEOUT_S = 60
 
 BIN_SECONDS = 30
 
@@ -54,10 +59,10 @@ def test_ratings_and_speaking_time_csv(case: StoredCase, dataset: Path) -> None:
     ratings = pd.read_csv(dataset / "ratings.csv", dtype={"case": str, "slot": str})
     assert list(ratings.columns) == ["case", "participant", "slot", "dimension", "value"]
     got = {(r.participant, r.slot, r.dimension): r.value for r in ratings.itertuples()}
-    expected = {(b.participant, b.slot or "self", b.dimension): b.value for b in case.layout.boxes()
+    expected = {(b.participant, b.slot or "zelf", b.dimension): b.value for b in case.layout.boxes()
                 if b.kind == "rating" and case.truth.boxes[b.id]}
     assert got == expected
-    assert ("H1", "self", "spreektijd_balans") in got
+    assert ("H1", "zelf", "spreektijd_balans") in got  # Dutch slot name, not "self"
     speaking = pd.read_csv(dataset / "speaking_time.csv", dtype={"case": str, "slot": str})
     assert list(speaking.columns) == ["case", "participant", "slot", "bin", "value"]
     got_bins = {f"{r.slot}:{r.participant}:spreektijd:b{r.bin:03d}": r.value for r in speaking.itertuples()}
@@ -92,12 +97,17 @@ def test_sav_metadata(dataset: Path) -> None:
     assert "Betrokkenheid" in labels["betr_rating"]
     rating_labels = meta.variable_value_labels["betr_rating"]
     assert rating_labels[-3.0].endswith(inst.scale_labels[0]) and rating_labels[3.0].endswith(inst.scale_labels[-1])
-    assert -9.0 in rating_labels
+    assert -9.0 not in rating_labels  # missing is system-missing, no code
     assert meta.variable_measure["betr_rating"] == "ordinal"
     assert meta.variable_measure["betr_i01_w01"] == "nominal"
     assert meta.variable_measure["spreek_sec"] == "scale"
-    assert meta.missing_ranges["betr_rating"] == [{"lo": -9.0, "hi": -9.0}]
-    assert meta.variable_value_labels["balans_rating"][0.0] == "geen balans"
+    assert not meta.missing_ranges
+    assert meta.variable_value_labels["balans_zelf_rating"][0.0] == "geen balans"
+    formats = meta.original_variable_types
+    assert formats["betr_i01_w01"] == "F1.0" and formats["betr_rating"] == "F2.0"
+    assert formats["spreek_sec"] == "F5.0" and formats["case"].startswith("A")
+    # one name per meaning: the worker's own taalgebruik is not the observers' taal_rating (wide_sessie)
+    assert "taal_zelf_rating" in meta.column_names and "taal_rating" not in meta.column_names
     # the header's creation stamp is fixed, so the bytes do not depend on the time of export
     assert (dataset / "wide_hulpverlener.sav").read_bytes()[92:109] == b"01 Jan 0000:00:00"
 
@@ -139,8 +149,10 @@ def test_unresolved_dataset(tmp_path: Path) -> None:
     assert cell["value"].isna().all() and len(cell) == 1
     assert ticks["value"].notna().sum() == len(ticks) - 1
     wide, _meta = pyreadstat.read_sav(str(tmp_path / "ds" / "wide_hulpverlener.sav"), user_missing=True)
-    assert wide.loc[wide.slot == "1", "band_i02_w05"].tolist() == [-9.0]
-    assert wide.loc[wide.slot == "1", "band_i02_tot"].tolist() == [-9.0]
+    assert wide.loc[wide.slot == "1", "band_i02_w05"].isna().all()  # the same empty missing as the CSV
+    assert wide.loc[wide.slot == "1", "band_i02_tot"].isna().all()
+    wide_csv = (tmp_path / "ds" / "wide_hulpverlener.csv").read_text(encoding="utf-8")
+    assert "-9" not in wide_csv
     unresolved = pd.read_csv(tmp_path / "ds" / "unresolved.csv")
     assert flagged in " ".join(unresolved["message"])
 
@@ -166,3 +178,18 @@ def test_audit_of_real_review_decisions_is_readable(tmp_path: Path) -> None:
     truth = next(b.value for b in case.layout.boxes() if b.group == group and case.truth.boxes[b.id])
     assert rows[group][5].startswith(f"{truth} (") and rows[group][6] == "-2 (reviewed)"
     assert rows[region][6] == "Sluit aan bij de taal van moeder." and rows[region][2] == "reviewer A"
+
+
+@pytest.mark.skipif(shutil.which("pspp") is None, reason="PSPP is not installed")
+def test_pspp_reads_the_formats(dataset: Path, tmp_path: Path) -> None:
+    """PSPP (a real SPSS reader) sees F1.0 ticks, F2.0 ratings and the Dutch slot 'zelf'."""
+    syntax = tmp_path / "check.sps"
+    syntax.write_text(f"GET FILE='{dataset / 'wide_hulpverlener.sav'}'.\n"
+                      "DISPLAY VARIABLES=betr_i01_w01 betr_rating taal_zelf_rating spreek_sec.\n"
+                      "FREQUENCIES VARIABLES=slot.\n", encoding="utf-8")
+    out = subprocess.run(["pspp", "-O", "format=txt", str(syntax)], capture_output=True, text=True, check=True,
+                         timeout=PSPP_TIMEOUT_S).stdout
+    rows = {line.split("|")[1].strip(): line for line in out.splitlines() if line.count("|") > 3}
+    assert "|F1.0" in rows["betr_i01_w01"] and "|F2.0" in rows["betr_rating"]
+    assert "|F2.0" in rows["taal_zelf_rating"] and "|F5.0" in rows["spreek_sec"]
+    assert "zelf" in out and "self" not in out

@@ -241,11 +241,16 @@ def test_agreement_sheet_explains_in_dutch(exported: dict[str, Path]) -> None:
     ws = openpyxl.load_workbook(exported["client"])["Overeenstemming"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
     assert rows
-    for _measure, _who, dimension, _item, _name, value, _n, explained, method in rows:
-        assert explained and method
+    for group, _measure, _who, dimension, _item, _form, _name, value, _ci, n, indicative, explained, method in rows:
+        assert group and explained and method and isinstance(n, int)  # every figure has its group, n and method
         assert "undefined" not in explained and "share of" not in explained  # Dutch, not validate's notes
+        assert "alle" not in (group, dimension)
         if value is None:
             assert explained.startswith("Niet te berekenen: ")
+        assert (indicative == "indicatief") == (n < 30), (group, n)
         assert dimension in {"Betrokkenheid", "Emotionele band", "Veiligheid", "Gezamenlijke doelperceptie",
-                             "Overeenstemming in taalgebruik", "Verdeling spreektijd", "alle"}, dimension
-    assert any(r[5] is None for r in rows)  # some figures are undefined in a single case (e.g. taalgebruik)
+                             "Overeenstemming in taalgebruik", "Verdeling spreektijd", "-"}, dimension
+    groups = {r[0] for r in rows}
+    assert {"Gezamenlijke doelperceptie van het gezin", "Beoordelingen van een cliënt"} <= groups
+    assert any(r[8] for r in rows) or not any(r[6] == "ICC(A,1)" and r[7] is not None for r in rows)
+    assert any(r[7] is None for r in rows)  # some figures are undefined in a single case (e.g. taalgebruik)

@@ -134,3 +134,70 @@ def test_speaking_summary_compares_only_known_totals() -> None:
     # one client's total is missing: counting it as zero would make the worker look the bigger talker
     unknown = speaking_summary([(1950, True), (None, False), (540, False), (1050, False)])
     assert "niet te zeggen" in unknown and "meer aan het woord dan" not in unknown
+
+
+def test_speaking_row_gives_a_range_for_unsure_bins() -> None:
+    """One unsure 30-second box does not make the total 'ontbreekt': it widens it to a range."""
+    from export.report import speaking_row
+
+    session = 60 * 60
+    assert speaking_row("C1 moeder", (1, 1, 0, 1), session) == ["C1 moeder", "1:30", "90", "2,5%"]
+    assert speaking_row("C1 moeder", (1, None, 0, 1), session) == [
+        "C1 moeder", "1:00 tot 1:30 (1 vakje onzeker)", "60-90", "1,7% tot 2,5%"]
+    assert speaking_row("C1 moeder", (), session)[1] == "ontbreekt"
+
+
+def test_kappa_words_read_in_order_and_cite_the_scale() -> None:
+    """Landis & Koch's bands in Dutch words that rise with kappa; 0.00 is a value like any other."""
+    from export.plainwords import KAPPA_SCALE_TEXT, KAPPA_WORDS, kappa_word
+
+    words = [kappa_word(v) for v in (-0.1, 0.0, 0.1, 0.3, 0.5, 0.7, 0.9)]
+    assert words == ["niet beter dan toeval", "gering", "gering", "zwak", "middelmatig", "sterk", "bijna volledig"]
+    assert "Landis & Koch (1977)" in KAPPA_SCALE_TEXT
+    assert all(word in KAPPA_SCALE_TEXT for _, word in KAPPA_WORDS)
+
+
+def test_behaviour_labels_are_never_cut(case: StoredCase) -> None:
+    """Under each heat map every seen behaviour's full description is printed, no '…'."""
+    from export.report import DIM_SHORT, heat_legend
+    from export.values import case_values
+
+    values = case_values(case.conn, case.manifest.case)
+    inst = load_instrument()
+    seen = 0
+    for who in case.manifest.participants:
+        version = "therapist" if who.is_worker else "client"
+        for label, text in heat_legend(values, who.code, version):
+            short, number, _sign = label.split()
+            dim = next(d for d, s in DIM_SHORT.items() if s == short)
+            full = inst.item(version, dim, int(number)).text
+            assert "…" not in text and full.lower().endswith(text.lower())
+            assert len(text) >= len(full) - len("Hulpverlener ")  # only the subject is left out
+            seen += 1
+    assert seen > 0
+
+
+def test_self_assessment_missing_is_said_as_missing(case: StoredCase) -> None:
+    """Without the self-assessment the report must not say that it agrees with the observers."""
+    from export.report import _self_section, _styles
+    from export.values import SELF, case_values
+
+    values = case_values(case.conn, case.manifest.case)
+    for key in [k for k in values.ratings if k[1] == SELF]:
+        values.ratings[key] = None
+    story = _self_section(values, _styles())
+    text = " ".join(getattr(f, "text", "") for f in story)
+    assert "komt je zelfbeoordeling overeen" not in text
+    assert "Niet te vergelijken" in text and "zelfbeoordeling ontbreekt" in text
+
+
+def test_speaking_summary_with_unsure_bins_compares_when_the_ranges_allow() -> None:
+    from export.report import speaking_range, speaking_summary_range
+
+    assert speaking_range((1, None, 0)) == (30, 60) and speaking_range(()) == (None, None)
+    clear = speaking_summary_range([(1200, 1230, True), (300, 300, False), (200, 260, False)])
+    assert clear is not None and "Hoe die vakjes ook uitvallen: de hulpverlener meer aan het woord" in clear
+    assert "tussen 8:20 en 9:20" in clear
+    close = speaking_summary_range([(500, 560, True), (520, 530, False)])
+    assert close is not None and "niet te zeggen" in close
+    assert speaking_summary_range([(None, None, True), (300, 300, False)]) is None

@@ -86,7 +86,9 @@ def test_exported_files_equal_the_truth(scanned) -> None:
     got = {f"{r.slot}:{r.participant}:{r.dimension}:i{r.item:02d}:w{r.window:02d}": r.value for r in ticks.itertuples()}
     assert got == {k: v for k, v in truth.boxes.items() if TICK_BOX.search(k)}
     ratings = pd.read_csv(out / "data" / "ratings.csv", dtype={"case": str, "slot": str})
-    got_ratings = {f"{r.slot}:{r.participant}:{r.dimension}:v{r.value:+d}" for r in ratings.itertuples()}
+    # the dataset names the self-assessment slot in Dutch ("zelf"); layout box ids keep "self"
+    got_ratings = {f"{'self' if r.slot == 'zelf' else r.slot}:{r.participant}:{r.dimension}:v{r.value:+d}"
+                   for r in ratings.itertuples()}
     assert got_ratings == {k for k, v in truth.boxes.items() if RATING_BOX.search(k) and v}
     speaking = pd.read_csv(out / "data" / "speaking_time.csv", dtype={"case": str, "slot": str})
     got_bins = {f"{r.slot}:{r.participant}:spreektijd:b{r.bin:03d}": r.value for r in speaking.itertuples()}

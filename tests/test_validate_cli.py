@@ -32,7 +32,9 @@ def test_clean_case_exits_zero_with_a_summary(case_db: sqlite3.Connection) -> No
     assert result.exit_code == 0, result.output
     assert f"Casus {CASE}: 0 fout(en), 0 open waarschuwing(en)" in result.stdout
     assert "Overeenstemming observator 1 en 2" in result.stdout
-    assert "Beoordelingen: exact gelijk 100%" in result.stdout
+    assert "Beoordelingen van de hulpverlener (bijdragen hulpverlener) · H1: exact gelijk 100% (n=4, indicatief)" \
+        in result.stdout
+    assert "alle beoordelingen" not in result.stdout
 
 
 def test_errors_give_the_validation_exit_code(case_db: sqlite3.Connection) -> None:  # noqa: F811
@@ -169,3 +171,13 @@ def test_worksheet_is_deterministic(case_db: sqlite3.Connection, tmp_path: Path)
     time.sleep(1.1)  # PDF dates have one-second resolution: a clock stamp would now differ
     run(case_db, "--worksheet", str(second))
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_worksheet_marks_unsure_cells(case_db: sqlite3.Connection) -> None:  # noqa: F811
+    """A cell or rating the scanner was unsure of (still flagged) says so on the worksheet."""
+    tick(case_db, "1", "C1", "veiligheid", [(3, 2)], status="flagged")
+    rate(case_db, "1", "C1", "veiligheid", 1, status="flagged")
+    rate(case_db, "2", "C1", "veiligheid", 2)
+    marks = [(d.kind, d.observer_1, d.observer_2) for d in case_disagreements(CaseData.load(case_db, CASE))
+             if d.participant == "C1"]
+    assert marks == [("tick", "X (onzeker)", "–"), ("rating", "+1 (onzeker)", "+2")]

@@ -19,8 +19,14 @@ from softa.errors import ValidationFailed
               help="text for people, json for tools.")
 @click.option("--worksheet", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Also write the consensus worksheet (every observer 1/2 disagreement) to this PDF.")
+@click.option("--agreement-report", "agreement_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write the cross-case agreement report (per item, observer pair and case over time: "
+                   "CSV tables and PNG charts) to this folder.")
+@click.option("--threshold", type=float, default=0.60, show_default=True,
+              help="AC1 below which the agreement report marks an item, pair or case.")
 @reports_errors
-def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, worksheet: Path | None) -> None:
+def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, worksheet: Path | None,
+                     agreement_dir: Path | None, threshold: float) -> None:
     """Check every case against the manual's rules and report observer agreement.
 
     Errors (missing pages, unresolved flags, rating rows with no or several
@@ -52,6 +58,12 @@ def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, workshee
 
         write_worksheet(conn, [c.case for c in report.cases], worksheet)
         click.echo(f"Consensuswerkblad: {worksheet}", err=fmt == "json")
+    if agreement_dir is not None:
+        from validate.crosscase import case_inputs, crosscase_report, write_crosscase
+
+        written = write_crosscase(crosscase_report(case_inputs(conn, [c.case for c in report.cases]), threshold),
+                                  agreement_dir)
+        click.echo(f"Overeenstemmingsrapport: {', '.join(str(p) for p in written)}", err=fmt == "json")
     if report.errors:
         raise ValidationFailed(f"{len(report.errors)} error(s) remain in case(s) "
                                f"{', '.join(sorted({f.case for f in report.errors}))}",

@@ -56,11 +56,15 @@ class AgreementBlock:
     dimension: str | None
     item: int | None
     figures: tuple[Figure, ...]
-    #: Form version ("client"/"therapist") when ``item`` is set: item numbers differ per version.
+    #: Form version ("client"/"therapist") of tick blocks: item numbers differ per version.
     version: str | None = None
+    #: Which group the figures describe (``validate.agreement_report.GROUP_LABELS``), and its Dutch name.
+    group: str = ""
+    group_label: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, "case": self.case, "measure": self.measure, "participant": self.participant,
+        return {"scope": self.scope, "case": self.case, "measure": self.measure, "group": self.group,
+                "group_label": self.group_label, "participant": self.participant,
                 "dimension": self.dimension, "item": self.item, "version": self.version,
                 "figures": figures_to_dict(self.figures)}
 

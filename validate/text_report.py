@@ -14,23 +14,28 @@ from validate.wording import dimension_label
 
 #: Figures shown in the short agreement summary, per measure.
 SUMMARY_FIGURES = {
-    "ticks": ("percent_agreement", "cohen_kappa", "pabak"),
+    "ticks": ("percent_agreement", "positive_agreement", "cohen_kappa", "gwet_ac1"),
     "ratings": ("exact_agreement", "within_one_agreement", "weighted_kappa_linear", "icc_a1",
                 "krippendorff_alpha_interval"),
-    "speaking_time": ("percent_agreement", "cohen_kappa", "speaking_positive_agreement"),
+    "speaking_time": ("percent_agreement", "positive_agreement", "cohen_kappa", "speaking_seconds_abs_diff"),
 }
+#: The groups shown in the short summary: the whole case per form version and per rating group.
+SUMMARY_GROUPS = ("ticks.version", "ratings.worker", "ratings.client", "ratings.clients", "ratings.family",
+                  "ratings.taalgebruik", "speaking_time.case")
 FIGURE_LABELS = {
-    "percent_agreement": "overeenstemming", "cohen_kappa": "kappa", "pabak": "PABAK",
-    "exact_agreement": "exact gelijk", "within_one_agreement": "binnen 1 punt",
-    "weighted_kappa_linear": "gewogen kappa (lineair)", "icc_a1": "ICC(A,1)",
-    "krippendorff_alpha_interval": "Krippendorff alpha", "speaking_positive_agreement": "positieve overeenstemming",
+    "percent_agreement": "overeenstemming", "cohen_kappa": "kappa", "pabak": "PABAK", "gwet_ac1": "AC1",
+    "positive_agreement": "positieve overeenstemming", "exact_agreement": "exact gelijk",
+    "within_one_agreement": "binnen 1 punt", "weighted_kappa_linear": "gewogen kappa (lineaire gewichten)",
+    "icc_a1": "ICC(A,1)", "krippendorff_alpha_interval": "Krippendorff alfa (interval)",
+    "speaking_seconds_abs_diff": "verschil spreektijd",
 }
-MEASURE_LABELS = {"ticks": "Gedragsbeschrijvingen", "ratings": "Beoordelingen", "speaking_time": "Spreektijd"}
-PERCENT_FIGURES = {"percent_agreement", "exact_agreement", "within_one_agreement", "speaking_positive_agreement"}
+PERCENT_FIGURES = {"percent_agreement", "exact_agreement", "within_one_agreement", "positive_agreement"}
 #: Wrap findings for a terminal window.
 LINE_WIDTH = 110
 #: Percent with no decimals; coefficients with two.
 PERCENT = 100
+#: Values that print as 0.00 with two decimals.
+ROUNDS_TO_ZERO = 0.005
 
 
 PARTICIPANT_HEADINGS = {
@@ -60,22 +65,34 @@ def _marker(finding: Finding) -> str:
 
 
 def format_figure(fig: Figure) -> str:
-    """``overeenstemming 97% (n=552)`` or ``kappa n.v.t. (n=4)``."""
+    """``overeenstemming 97% (n=552)``, ``ICC(A,1) 0.29 [0.02-0.76] (n=6, indicatief)`` or ``kappa n.v.t. (n=4)``."""
     label = FIGURE_LABELS.get(fig.name, fig.name)
+    n = f"n={fig.n}" + (", indicatief" if fig.indicative else "")
     if fig.value is None:
-        return f"{label} n.v.t. (n={fig.n})"
-    value = f"{fig.value * PERCENT:.0f}%" if fig.name in PERCENT_FIGURES else f"{fig.value:.2f}"
-    return f"{label} {value} (n={fig.n})"
+        return f"{label} n.v.t. ({n})"
+    shown = 0.0 if abs(fig.value) < ROUNDS_TO_ZERO else fig.value  # no "-0.00"
+    if fig.name in PERCENT_FIGURES:
+        value = f"{shown * PERCENT:.0f}%"
+    elif fig.name == "speaking_seconds_abs_diff":
+        value = f"{shown:.0f} s"
+    else:
+        value = f"{shown:.2f}"
+    if fig.ci_low is not None and fig.ci_high is not None:
+        value += f" [95%: {fig.ci_low:.2f} tot {fig.ci_high:.2f}]"
+    return f"{label} {value} ({n})"
 
 
 def agreement_summary(blocks: Sequence[AgreementBlock]) -> list[str]:
-    """One line per measure: the whole-case (or whole-study) figures."""
+    """One line per named group: the whole case per form version, each rating group, speaking time."""
     lines = []
-    for block in blocks:
-        if block.participant is None and block.dimension in (None, "spreektijd") and block.item is None:
+    for group in SUMMARY_GROUPS:
+        for block in blocks:
+            if block.group != group:
+                continue
             wanted = SUMMARY_FIGURES[block.measure]
             figs = [format_figure(f) for f in block.figures if f.name in wanted]
-            lines.append(f"  {MEASURE_LABELS[block.measure]}: " + "; ".join(figs))
+            label = block.scope.split(" · ", 1)[-1]
+            lines.append(f"  {label}: " + "; ".join(figs))
     return lines
 
 

@@ -34,6 +34,8 @@ SECONDS_PER_MINUTE = 60
 TICKED = "X"
 NOT_TICKED = "–"
 NOT_READ = "?"
+#: Added to a cell the scanner was unsure of and nobody has checked yet (status "flagged").
+UNSURE = " (onzeker)"
 #: Page margins and column widths of the A4 worksheet, in mm (fits 210 mm minus margins).
 MARGIN_MM = 15
 COLUMN_MM = (12, 88, 20, 16, 16, 28)
@@ -73,16 +75,17 @@ def _clock(seconds: int) -> str:
 def _mark(checked: bool | None, status: str) -> str:
     if status == "missing":
         return NOT_READ
-    return TICKED if checked else NOT_TICKED
+    return (TICKED if checked else NOT_TICKED) + (UNSURE if status == "flagged" else "")
 
 
 def _rating_text(data: CaseData, participant: str, slot: str, dimension: str) -> str | None:
     read = data.rating(participant, slot, dimension)
     if read is None:
         return None
+    unsure = UNSURE if read.status == "flagged" else ""
     if not read.values:
-        return "geen"
-    return " en ".join(signed(v) for v in read.values)
+        return "geen" + unsure
+    return " en ".join(signed(v) for v in read.values) + unsure
 
 
 def _rating_disagreement(data: CaseData, participant: str, dimension: str) -> list[Disagreement]:
@@ -190,7 +193,8 @@ def _case_story(data: CaseData, styles: dict[str, ParagraphStyle]) -> list[objec
         Paragraph(escape(f"Consensuswerkblad casus {manifest.case}"), styles["title"]),
         Paragraph(escape(f"Sessie van {manifest.minutes} minuten. Alle verschillen tussen observator 1 en "
                          f"observator 2, in de volgorde van het consensusoverleg. {TICKED} = aangevinkt, "
-                         f"{NOT_TICKED} = niet aangevinkt. Vul in de laatste kolom het gezamenlijke besluit in "
+                         f"{NOT_TICKED} = niet aangevinkt, '{UNSURE.strip()}' = de scanner twijfelde en niemand heeft het "
+                         "nog bekeken. Vul in de laatste kolom het gezamenlijke besluit in "
                          "en neem het over op de consensusformulieren."), styles["body"]),
     ]
     if any(b.status == "missing" for b in data.record.boxes if b.slot in OBSERVER_SLOTS):
