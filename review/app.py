@@ -21,7 +21,7 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import access, dbutil, decisions, rows
+from review import access, claims, dbutil, decisions, rows
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
@@ -231,11 +231,22 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             return url_for("done", case=case_filter())
         return url_for("item", key=key, case=case_filter(), **extra)
 
+    def others() -> dict[str, claims.Claim]:
+        """Items other reviewers have open now (skipped by "next")."""
+        return claims.claimed_by_others(db(), sid())
+
     def next_after_decision(pos: int) -> BaseResponse:
-        items = queue().items
-        if not items:
+        keys = [i.key for i in queue().items]
+        if not keys:
             return redirect(url_for("done", case=case_filter()))
-        return redirect(item_url(items[min(max(pos, 0), len(items) - 1)].key))
+        taken = others()
+        nxt = claims.pick(keys, pos, taken)
+        if nxt in taken:
+            # Everything left is open with someone else: do not walk into their item.
+            flash(f"De overige {len(keys)} item(s) heeft een andere beoordelaar nu open; kijk over een paar minuten "
+                  "nog eens.")
+            return redirect(url_for("done", case=case_filter()))
+        return redirect(item_url(nxt))
 
     @app.get("/favicon.ico")
     def favicon() -> tuple[str, int]:
@@ -264,7 +275,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     def overview() -> str:
         q = queue()
         return render_template("overview.html", queue=q, counts=q.counts(), cases=case_ids(db()),
-                               case=case_filter(), first=q.items[0].key if q.items else None)
+                               case=case_filter(), first=claims.pick([i.key for i in q.items], 0, others()))
 
     @app.get("/klaar")
     def done() -> str:
@@ -276,29 +287,33 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     @app.get("/item")
     def item() -> BaseResponse | tuple[str, int] | str:
         key = request.args.get("key", "")
-        return render_item(key)
+        held = None
+        if not app.config[dbutil.READ_ONLY_CONFIG] and reviewer() is not None:
+            held = claims.claim(db(), key, str(reviewer()), sid())
+        return render_item(key, held=held)
 
     def render_item(key: str, *, conflict: str | None = None, problem: str | None = None,
-                    kept: str | None = None) -> Any:
+                    kept: str | None = None, held: claims.Claim | None = None) -> Any:
         with dbutil.read_snapshot(db()):
             q = queue()
             detail = load_detail(db(), findings, key, case_filter())
+            taken = others()
         if detail is None:
             return render_template("error.html", title="Niet gevonden",
                                    message="Dit item bestaat niet (meer)."), 404
         pos = q.index(key)
         anchor = pos if pos is not None else 0
         prev_key = q.items[anchor - 1].key if pos is not None and pos > 0 else None
-        next_index = anchor + 1 if pos is not None else 0
-        next_key = q.items[next_index].key if next_index < len(q.items) else None
-        if pos is None and q.items and q.items[0].key != key:
-            next_key = q.items[0].key
+        keys = [i.key for i in q.items if i.key != key]
+        # "Next" skips what other reviewers have open (a short claim); with nothing else left, it goes there.
+        next_key = claims.forward(keys, anchor if pos is not None else 0, taken)
         kind = key.partition(":")[0]
         page = render_template(
             f"item_{kind}.html", key=key, kind=kind, d=detail, queue=q, counts=q.counts(), pos=pos,
             position=(pos + 1) if pos is not None else None, prev_url=item_url(prev_key) if prev_key else None,
             next_url=item_url(next_key) if next_key else url_for("done", case=case_filter()),
             is_open=pos is not None, case=case_filter(), cases=case_ids(db()), conflict=conflict, kept=kept,
+            held=held or taken.get(key),
             undo=undo_store.peek(sid()), hook_missing=problem or _missing_hooks(kind))
         if problem:
             return page
@@ -317,6 +332,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         step["item"] = key
         step["label"] = label
         undo_store.push(sid(), step)
+        claims.release(db(), key, sid())
         flash(f"{message} ({label})")
         return next_after_decision(_int(request.form.get("pos"), 0))
 
