@@ -21,7 +21,7 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import access, claims, dbutil, decisions, rows
+from review import access, claims, dbutil, decisions, display, rows
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
@@ -180,6 +180,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         return str(session["sid"])
 
     access.install(app, token=token or access.new_token(), host_names=allowed_hosts)
+    display.install(app)
     dbutil.install_read_only(app, dbutil.is_read_only(db_path) if read_only is None else read_only)
 
     @app.before_request
@@ -364,7 +365,10 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             step = decisions.decide_rating(db(), case_id, group, value, _field("token"), _name())
         except ConflictError as exc:
             return conflict_response(key, exc)
-        return decided(key, step, f"Opgeslagen: waarde {'geen' if value is None else f'{value:+d}'}.")
+        dimension = db().execute("SELECT dimension FROM layout_boxes WHERE case_id = ? AND grp = ? LIMIT 1",
+                                 (case_id, group)).fetchone()
+        shown = display.value_text(value, dimension["dimension"] if dimension else None)
+        return decided(key, step, f"Opgeslagen: {shown}." if value is None else f"Opgeslagen: waarde {shown}.")
 
     @app.post("/beslis/tekst")
     def decide_text() -> BaseResponse | tuple[str, int] | str:

@@ -75,19 +75,14 @@ FindingSource = Callable[[sqlite3.Connection, str], list[Any]]
 
 
 def default_finding_source() -> FindingSource | None:
-    """``validate.validate_case`` wrapped to give the case's findings, or None until validate exists."""
+    """Validation's findings per case, updated per decision (``review.incremental``); None without validate."""
     try:
-        import validate
+        import validate  # noqa: F401
     except ImportError:  # pragma: no cover - validate is part of the package
         return None
-    validate_case = getattr(validate, "validate_case", None)
-    if validate_case is None:
-        return None
+    from review.incremental import IncrementalSource
 
-    def findings(conn: sqlite3.Connection, case_id: str) -> list[Any]:
-        return list(validate_case(conn, case_id).findings)
-
-    return findings
+    return IncrementalSource()
 
 
 class FindingCache:
