@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from review import access, claims, dbutil, decisions, display, rows
+from review.incremental import IncrementalSource
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
@@ -123,7 +124,7 @@ class UndoStore:
 
 
 def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_hosts: tuple[str, ...] = (),
-               token: str | None = None, read_only: bool | None = None,
+               token: str | None = None, read_only: bool | None = None, warm: bool = False,
                finding_source: FindingSource | None = None,
                read_assigned_page: decisions.AssignFn | None = None,
                apply_page_reads: decisions.ApplyFn | None = None,
@@ -134,7 +135,9 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     in ``app.config["SOFTA_ACCESS_TOKEN"]``); ``allowed_hosts`` are the names
     besides the loopback ones that the Host header may carry. ``read_only``
     (default: whether this process can write the file) opens the database
-    read-only: everything can be looked at, no decision is taken.
+    read-only: everything can be looked at, no decision is taken. ``warm``
+    reads every case in the background at start, so that validating a case
+    the first time is as quick as every later time.
     """
     app = Flask(__name__)
     app.config.update(
@@ -150,6 +153,8 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     db_path = Path(db_path)
     files = data_dir(db_path)
     findings = FindingCache(finding_source if finding_source is not None else default_finding_source())
+    if warm and isinstance(findings.source, IncrementalSource):
+        app.config["SOFTA_WARM_THREAD"] = findings.source.warm(db_path)
     undo_store = UndoStore()
     layouts = LayoutCache()
     hooks: dict[str, Callable[[], Any]] = {

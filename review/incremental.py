@@ -11,12 +11,17 @@ the same findings, in a few tens of milliseconds.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
+from softa.db import connect
 from softa.records import CaseRecord, PageState, RegionValue, load_case_record
+
+log = logging.getLogger(__name__)
 
 #: The columns of a stored box value the findings depend on.
 _VALUE_SQL = "SELECT box_id, checked, status, reason FROM box_values WHERE case_id = ?"
@@ -66,19 +71,40 @@ class IncrementalSource:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._case_locks: dict[str, threading.Lock] = {}
         self._cases: dict[str, _Cached] = {}
         #: Boxes re-read on the last call (for tests and benchmarks).
         self.last_changed = 0
 
     def record(self, conn: sqlite3.Connection, case_id: str) -> CaseRecord:
         """The case's record as stored now."""
-        with self._lock:  # one case record updated at a time (each update takes milliseconds)
+        with self._lock:
+            lock = self._case_locks.setdefault(case_id, threading.Lock())
+        with lock:  # one update of a case's record at a time; other cases go on
             return self._record(conn, case_id)
+
+    def warm(self, db_path: Path) -> threading.Thread:
+        """Read every case's record in the background, so the first validation of a case is quick too."""
+
+        def run() -> None:
+            conn = connect(db_path, create=False)
+            try:
+                for row in conn.execute("SELECT case_id FROM cases ORDER BY case_id").fetchall():
+                    self.record(conn, row[0])
+            except Exception:  # a damaged case is reported when it is validated, not here
+                log.exception("reading the cases ahead failed")
+            finally:
+                conn.close()
+
+        thread = threading.Thread(target=run, name="softa-review-warm", daemon=True)
+        thread.start()
+        return thread
 
     def _record(self, conn: sqlite3.Connection, case_id: str) -> CaseRecord:
         stamp = tuple(conn.execute("SELECT layout_sha256, updated_at, manifest_json FROM cases WHERE case_id = ?",
                                    (case_id,)).fetchone() or ())
-        cached = self._cases.get(case_id)
+        with self._lock:
+            cached = self._cases.get(case_id)
         if cached is None or cached.stamp != stamp:
             record = load_case_record(conn, case_id)
             current = {r["box_id"]: _value(r) for r in conn.execute(_VALUE_SQL, (case_id,))}
@@ -98,7 +124,8 @@ class IncrementalSource:
             cached.record = replace(cached.record, boxes=tuple(boxes), regions=_regions(conn, case_id),
                                     pages=_pages(conn, case_id))
             self.last_changed = len(changed)
-        self._cases[case_id] = cached
+        with self._lock:
+            self._cases[case_id] = cached
         return cached.record
 
     def __call__(self, conn: sqlite3.Connection, case_id: str) -> list[Any]:
