@@ -21,14 +21,14 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from review import access, dbutil, decisions, rows
+from review import access, claims, dbutil, decisions, display, images
+from review.incremental import IncrementalSource
 from review.items import load_detail, short_label
 from review.queue import KIND_LABELS, FindingCache, FindingSource, Queue, build_queue, default_finding_source
 from review.security import CSRF_FIELD, SECURITY_HEADERS, check_csrf, csrf_token, new_secret
-from review.snippets import SnippetError, box_snippet, page_preview, region_snippet, row_snippet
 from softa.db import case_ids, data_dir
 from softa.errors import ConflictError, SoftaError
-from softa.layout import POINTS_PER_MM, CaseLayout, layout_from_json
+from softa.layout import CaseLayout, layout_from_json
 
 #: Decisions a reviewer can take back with `u`, most recent first.
 UNDO_DEPTH = 50
@@ -36,12 +36,6 @@ UNDO_DEPTH = 50
 MAX_NAME_CHARS = 60
 MAX_NOTE_CHARS = 2000
 MAX_TEXT_CHARS = 20_000
-#: Snippets never change for a stored page; let the browser keep them for a while (seconds).
-IMAGE_MAX_AGE_S = 3600
-#: Row snippets of ticks and speaking time start at the page's left text margin (13 mm) to show
-#: the item's number and text; rating rows widen 5 mm to show the "-3" label left of the first box.
-ROW_TEXT_LEFT_PT = 13 * POINTS_PER_MM
-RATING_LABEL_PT = 5 * POINTS_PER_MM
 OPEN_PATHS = ("/naam", "/static/", "/favicon.ico")
 #: Dutch words for the HTTP errors a reviewer can meet (Flask's own pages are in English).
 HTTP_ERRORS = {
@@ -123,7 +117,7 @@ class UndoStore:
 
 
 def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_hosts: tuple[str, ...] = (),
-               token: str | None = None, read_only: bool | None = None,
+               token: str | None = None, read_only: bool | None = None, warm: bool = False,
                finding_source: FindingSource | None = None,
                read_assigned_page: decisions.AssignFn | None = None,
                apply_page_reads: decisions.ApplyFn | None = None,
@@ -134,7 +128,9 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     in ``app.config["SOFTA_ACCESS_TOKEN"]``); ``allowed_hosts`` are the names
     besides the loopback ones that the Host header may carry. ``read_only``
     (default: whether this process can write the file) opens the database
-    read-only: everything can be looked at, no decision is taken.
+    read-only: everything can be looked at, no decision is taken. ``warm``
+    reads every case in the background at start, so that validating a case
+    the first time is as quick as every later time.
     """
     app = Flask(__name__)
     app.config.update(
@@ -150,6 +146,8 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     db_path = Path(db_path)
     files = data_dir(db_path)
     findings = FindingCache(finding_source if finding_source is not None else default_finding_source())
+    if warm and isinstance(findings.source, IncrementalSource):
+        app.config["SOFTA_WARM_THREAD"] = findings.source.warm(db_path)
     undo_store = UndoStore()
     layouts = LayoutCache()
     hooks: dict[str, Callable[[], Any]] = {
@@ -180,6 +178,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         return str(session["sid"])
 
     access.install(app, token=token or access.new_token(), host_names=allowed_hosts)
+    display.install(app)
     dbutil.install_read_only(app, dbutil.is_read_only(db_path) if read_only is None else read_only)
 
     @app.before_request
@@ -231,11 +230,22 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             return url_for("done", case=case_filter())
         return url_for("item", key=key, case=case_filter(), **extra)
 
+    def others() -> dict[str, claims.Claim]:
+        """Items other reviewers have open now (skipped by "next")."""
+        return claims.claimed_by_others(db(), sid())
+
     def next_after_decision(pos: int) -> BaseResponse:
-        items = queue().items
-        if not items:
+        keys = [i.key for i in queue().items]
+        if not keys:
             return redirect(url_for("done", case=case_filter()))
-        return redirect(item_url(items[min(max(pos, 0), len(items) - 1)].key))
+        taken = others()
+        nxt = claims.pick(keys, pos, taken)
+        if nxt in taken:
+            # Everything left is open with someone else: do not walk into their item.
+            flash(f"De overige {len(keys)} item(s) heeft een andere beoordelaar nu open; kijk over een paar minuten "
+                  "nog eens.")
+            return redirect(url_for("done", case=case_filter()))
+        return redirect(item_url(nxt))
 
     @app.get("/favicon.ico")
     def favicon() -> tuple[str, int]:
@@ -264,7 +274,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     def overview() -> str:
         q = queue()
         return render_template("overview.html", queue=q, counts=q.counts(), cases=case_ids(db()),
-                               case=case_filter(), first=q.items[0].key if q.items else None)
+                               case=case_filter(), first=claims.pick([i.key for i in q.items], 0, others()))
 
     @app.get("/klaar")
     def done() -> str:
@@ -276,29 +286,33 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
     @app.get("/item")
     def item() -> BaseResponse | tuple[str, int] | str:
         key = request.args.get("key", "")
-        return render_item(key)
+        held = None
+        if not app.config[dbutil.READ_ONLY_CONFIG] and reviewer() is not None:
+            held = claims.claim(db(), key, str(reviewer()), sid())
+        return render_item(key, held=held)
 
     def render_item(key: str, *, conflict: str | None = None, problem: str | None = None,
-                    kept: str | None = None) -> Any:
+                    kept: str | None = None, held: claims.Claim | None = None) -> Any:
         with dbutil.read_snapshot(db()):
             q = queue()
             detail = load_detail(db(), findings, key, case_filter())
+            taken = others()
         if detail is None:
             return render_template("error.html", title="Niet gevonden",
                                    message="Dit item bestaat niet (meer)."), 404
         pos = q.index(key)
         anchor = pos if pos is not None else 0
         prev_key = q.items[anchor - 1].key if pos is not None and pos > 0 else None
-        next_index = anchor + 1 if pos is not None else 0
-        next_key = q.items[next_index].key if next_index < len(q.items) else None
-        if pos is None and q.items and q.items[0].key != key:
-            next_key = q.items[0].key
+        keys = [i.key for i in q.items if i.key != key]
+        # "Next" skips what other reviewers have open (a short claim); with nothing else left, it goes there.
+        next_key = claims.forward(keys, anchor if pos is not None else 0, taken)
         kind = key.partition(":")[0]
         page = render_template(
             f"item_{kind}.html", key=key, kind=kind, d=detail, queue=q, counts=q.counts(), pos=pos,
             position=(pos + 1) if pos is not None else None, prev_url=item_url(prev_key) if prev_key else None,
             next_url=item_url(next_key) if next_key else url_for("done", case=case_filter()),
             is_open=pos is not None, case=case_filter(), cases=case_ids(db()), conflict=conflict, kept=kept,
+            held=held or taken.get(key),
             undo=undo_store.peek(sid()), hook_missing=problem or _missing_hooks(kind))
         if problem:
             return page
@@ -317,6 +331,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         step["item"] = key
         step["label"] = label
         undo_store.push(sid(), step)
+        claims.release(db(), key, sid())
         flash(f"{message} ({label})")
         return next_after_decision(_int(request.form.get("pos"), 0))
 
@@ -348,7 +363,10 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
             step = decisions.decide_rating(db(), case_id, group, value, _field("token"), _name())
         except ConflictError as exc:
             return conflict_response(key, exc)
-        return decided(key, step, f"Opgeslagen: waarde {'geen' if value is None else f'{value:+d}'}.")
+        dimension = db().execute("SELECT dimension FROM layout_boxes WHERE case_id = ? AND grp = ? LIMIT 1",
+                                 (case_id, group)).fetchone()
+        shown = display.value_text(value, dimension["dimension"] if dimension else None)
+        return decided(key, step, f"Opgeslagen: {shown}." if value is None else f"Opgeslagen: waarde {shown}.")
 
     @app.post("/beslis/tekst")
     def decide_text() -> BaseResponse | tuple[str, int] | str:
@@ -452,85 +470,7 @@ def create_app(db_path: Path, *, secret: bytes | str | None = None, allowed_host
         flash(f"Ongedaan gemaakt: {step['label']}.")
         return redirect(item_url(step["item"]))
 
-    def _image(data: bytes, mimetype: str) -> Response:
-        response = Response(data, mimetype=mimetype)
-        response.headers["Cache-Control"] = f"private, max-age={IMAGE_MAX_AGE_S}"
-        return response
-
-    def _layout_rects(case_id: str, column: str, value: str) -> list[tuple[Any, ...]]:
-        layout = layouts.get(db(), case_id)
-        if layout is None:
-            abort(404)
-        return [(b.id, b.rect_pt, b.kind) for b in layout.boxes() if getattr(b, column) == value]
-
-    @app.get("/beeld/vakje")
-    def image_box() -> Response:
-        case_id, box_id = request.args.get("case_id", ""), request.args.get("box", "")
-        row = db().execute("SELECT page_id FROM box_values WHERE case_id = ? AND box_id = ?",
-                           (case_id, box_id)).fetchone()
-        boxes = _layout_rects(case_id, "id", box_id)
-        if row is None or row["page_id"] is None or not boxes:
-            abort(404)
-        try:
-            return _image(box_snippet(db(), files, row["page_id"], boxes[0][1]), "image/png")
-        except SnippetError:
-            abort(404)
-
-    @app.get("/beeld/rij")
-    def image_row() -> Response:
-        case_id, group = request.args.get("case_id", ""), request.args.get("group", "")
-        mark = request.args.get("box", "")
-        part = _int(request.args.get("part"), None)
-        if part is None:
-            part = rows.box_page_index(db(), case_id, mark) if mark else None
-        if part is None:
-            parts = rows.row_parts(db(), case_id, group)
-            part = parts[0].page_index if parts else -1
-        # Only the boxes printed on this part's page, cut from the scanned page they were read from.
-        in_part, page_id = rows.part_boxes(db(), case_id, group, part)
-        boxes = [b for b in _layout_rects(case_id, "group", group) if b[0] in in_part]
-        if page_id is None or not boxes:
-            abort(404)
-        target = next((rect for box_id, rect, _ in boxes if box_id == mark), None)
-        if boxes[0][2] == "timeline" and target is not None:
-            # Speaking time runs over several printed lines: show the marked box's line only.
-            boxes = [b for b in boxes if abs(b[1][1] - target[1]) < (target[3] - target[1]) / 2]
-        rects = [b[1] for b in boxes]
-        left = ROW_TEXT_LEFT_PT if boxes[0][2] != "rating" else min(r[0] for r in rects) - RATING_LABEL_PT
-        highlight = [rect for box_id, rect, _ in boxes if box_id == mark]
-        try:
-            return _image(row_snippet(db(), files, page_id, rects, highlight, left_pt=left), "image/png")
-        except SnippetError:
-            abort(404)
-
-    @app.get("/beeld/tekst")
-    def image_text() -> Response:
-        case_id, region_id = request.args.get("case_id", ""), request.args.get("region", "")
-        row = db().execute("SELECT image_path, page_id FROM region_values WHERE case_id = ? AND region_id = ?",
-                           (case_id, region_id)).fetchone()
-        if row is None:
-            abort(404)
-        rect = None
-        layout = layouts.get(db(), case_id) if not row["image_path"] else None
-        if layout is not None:
-            rect = next((r.rect_pt for r in layout.regions() if r.id == region_id), None)
-        try:
-            return _image(region_snippet(db(), files, row["image_path"], row["page_id"], rect), "image/png")
-        except SnippetError:
-            abort(404)
-
-    @app.get("/beeld/pagina/<int:page_id>")
-    def image_page(page_id: int) -> Response:
-        row = db().execute("SELECT case_id, page_index FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
-        size = None
-        if row is not None and row["case_id"] is not None and row["page_index"] is not None:
-            layout = layouts.get(db(), row["case_id"])
-            if layout is not None:
-                size = next((p.size_pt for p in layout.pages if p.index == row["page_index"]), None)
-        try:
-            return _image(page_preview(db(), files, page_id, size), "image/jpeg")
-        except SnippetError:
-            abort(404)
+    images.register(app, db, files, layouts)
 
     app.jinja_env.globals["qs"] = urlencode
     return app

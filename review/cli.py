@@ -86,7 +86,7 @@ def review_command(db: Path | None, host: str, port: int, allow_remote: bool, al
         raise click.UsageError(f"--host {host} listens on every network interface: name the host other computers "
                                "use with --allow-host NAME (e.g. this computer's name or IP address)")
     token = new_token()
-    app = create_app(db_path, allowed_hosts=tuple(names), token=token)
+    app = create_app(db_path, allowed_hosts=tuple(names), token=token, warm=True)
     try:
         server = make_server(host, port, app, threaded=True)
     except OSError as exc:

@@ -35,7 +35,7 @@ REASONS = {
 DECISIONS = {"checked": "aangekruist", "empty": "niet aangekruist", "uncertain": "onzeker"}
 PAGE_REASONS = {
     "no_qr": "geen QR-code gevonden",
-    "unknown_case": "casus onbekend in de database (eerst `softa forms` draaien)",
+    "unknown_case": "casus onbekend in de database (registreer de casus eerst met softa forms)",
     "blank": "lege pagina",
     "unreadable": "pagina onleesbaar",
     "damaged": "beschadigde pagina: het bestand is (deels) niet te lezen; scan deze pagina opnieuw",

@@ -10,6 +10,7 @@ from typing import Any
 
 from review import describe as d
 from review.decisions import rating_rows, rating_token
+from review.display import source_label
 from review.pages import own_identity
 from review.queue import FindingCache, split_key
 from review.rows import RowPart, row_parts
@@ -88,11 +89,13 @@ class BoxDetail:
     read: dict[str, Any] | None
     #: The printed parts of the box's row (two when it continues on another page).
     parts: tuple[RowPart, ...] = ()
+    reviewed_at: str | None = None
 
 
 def box_detail(conn: sqlite3.Connection, case_id: str, box_id: str) -> BoxDetail | None:
     row = conn.execute(
-        "SELECT lb.*, bv.checked, bv.status, bv.reason, bv.confidence, bv.version, bv.page_id, bv.reviewer "
+        "SELECT lb.*, bv.checked, bv.status, bv.reason, bv.confidence, bv.version, bv.page_id, bv.reviewer, "
+        "bv.reviewed_at "
         "FROM layout_boxes lb JOIN box_values bv ON bv.case_id = lb.case_id AND bv.box_id = lb.box_id "
         "WHERE lb.case_id = ? AND lb.box_id = ?", (case_id, box_id)).fetchone()
     if row is None:
@@ -115,7 +118,8 @@ def box_detail(conn: sqlite3.Connection, case_id: str, box_id: str) -> BoxDetail
                      what=what, when=when, checked=bool(row["checked"]), status=row["status"],
                      reason=d.reason_text(row["reason"]), confidence=row["confidence"], version=row["version"],
                      page_id=row["page_id"], reviewer=row["reviewer"], read=read,
-                     parts=row_parts(conn, case_id, row["grp"]) if row["kind"] != "timeline" else ())
+                     parts=row_parts(conn, case_id, row["grp"]) if row["kind"] != "timeline" else (),
+                     reviewed_at=row["reviewed_at"])
 
 
 def _display(value: int, dimension: str) -> str:
@@ -247,7 +251,7 @@ def page_detail(conn: sqlite3.Connection, page_id: int, case_filter: str | None)
         if lp["scans"]:
             label += ALREADY_SCANNED
         options.append(PageOption(case_id=lp["case_id"], value=f"{lp['case_id']}|{lp['page_index']}", label=label))
-    source = str(row["source_path"]).replace("\\", "/").rsplit("/", 1)[-1]
+    source = source_label(row["source_path"])
     return PageDetail(page_id=page_id, status=row["status"], reason=d.reason_text(row["reason"]), source=source,
                       page_number=row["page_number"], version=row["version"], note=row["note"],
                       has_image=bool(row["image_path"]), options=tuple(options),
@@ -280,12 +284,14 @@ class DuplicateDetail:
     other: ScanInfo
     chosen_page_id: int | None
     reviewer: str | None
+    #: Boxes the two scans read differently (0: they read the same; only the images differ).
+    differences: int = 0
 
 
 def _scan_info(conn: sqlite3.Connection, page_id: int) -> ScanInfo:
     row = conn.execute("SELECT sp.*, sf.path AS source_path FROM scanned_pages sp "
                        "JOIN source_files sf ON sf.id = sp.source_id WHERE sp.id = ?", (page_id,)).fetchone()
-    return ScanInfo(page_id=page_id, source=str(row["source_path"]).replace("\\", "/").rsplit("/", 1)[-1],
+    return ScanInfo(page_id=page_id, source=source_label(row["source_path"]),
                     page_number=row["page_number"], scanned_at=row["scanned_at"], quality=row["quality"],
                     registration_error_mm=row["registration_error_mm"])
 
@@ -298,7 +304,11 @@ def duplicate_detail(conn: sqlite3.Connection, duplicate_id: int) -> DuplicateDe
                            page=page_label(conn, row["case_id"], row["page_index"]), status=row["status"],
                            version=row["version"], kept=_scan_info(conn, row["kept_page_id"]),
                            other=_scan_info(conn, row["other_page_id"]), chosen_page_id=row["chosen_page_id"],
-                           reviewer=row["reviewer"])
+                           reviewer=row["reviewer"],
+                           differences=conn.execute(
+                               "SELECT COUNT(*) FROM box_reads a JOIN box_reads b ON b.box_id = a.box_id "
+                               "AND b.page_id = ? WHERE a.page_id = ? AND a.decision != b.decision",
+                               (row["other_page_id"], row["kept_page_id"])).fetchone()[0])
 
 
 @dataclass(frozen=True)

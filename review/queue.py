@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from review.changes import ChangeTracker
+
 Kind = Literal["page", "duplicate", "rating", "box", "finding", "text"]
 KIND_ORDER: dict[str, int] = {"page": 0, "duplicate": 1, "rating": 2, "box": 3, "finding": 4, "text": 5}
 KIND_LABELS: dict[str, str] = {
@@ -75,19 +77,14 @@ FindingSource = Callable[[sqlite3.Connection, str], list[Any]]
 
 
 def default_finding_source() -> FindingSource | None:
-    """``validate.validate_case`` wrapped to give the case's findings, or None until validate exists."""
+    """Validation's findings per case, updated per decision (``review.incremental``); None without validate."""
     try:
-        import validate
+        import validate  # noqa: F401
     except ImportError:  # pragma: no cover - validate is part of the package
         return None
-    validate_case = getattr(validate, "validate_case", None)
-    if validate_case is None:
-        return None
+    from review.incremental import IncrementalSource
 
-    def findings(conn: sqlite3.Connection, case_id: str) -> list[Any]:
-        return list(validate_case(conn, case_id).findings)
-
-    return findings
+    return IncrementalSource()
 
 
 class FindingCache:
@@ -97,6 +94,7 @@ class FindingCache:
         self.source = source
         self._lock = threading.Lock()
         self._cache: dict[str, tuple[tuple[Any, ...], list[Any]]] = {}
+        self._changes = ChangeTracker()
 
     @staticmethod
     def fingerprint(conn: sqlite3.Connection, case_id: str) -> tuple[Any, ...]:
@@ -113,10 +111,14 @@ class FindingCache:
                                   (case_id,)).fetchone()
         return (*boxes, *pages, *accepted, *regions, *duplicates)
 
-    def findings(self, conn: sqlite3.Connection, case_id: str) -> list[Any]:
+    def fingerprints(self, conn: sqlite3.Connection) -> dict[str, tuple[Any, ...]]:
+        """``fingerprint`` of every case, kept up to date without scanning every box (``review.changes``)."""
+        return self._changes.fingerprints(conn)
+
+    def findings(self, conn: sqlite3.Connection, case_id: str, stamp: tuple[Any, ...] | None = None) -> list[Any]:
         if self.source is None:
             return []
-        stamp = self.fingerprint(conn, case_id)
+        stamp = self.fingerprint(conn, case_id) if stamp is None else stamp
         with self._lock:
             cached = self._cache.get(case_id)
             if cached is not None and cached[0] == stamp:
@@ -184,19 +186,21 @@ def build_queue(conn: sqlite3.Connection, findings: FindingCache, case_filter: s
     # warnings would be noise, and each run costs a few tenths of a second.
     unsettled = {row["case_id"] for row in flagged}
     case_rows = conn.execute(f"SELECT case_id FROM cases WHERE 1 = 1{where} ORDER BY case_id", args).fetchall()
+    stamps = findings.fingerprints(conn) if len(case_rows) > 1 else {}
     for case_row in case_rows:
         case_id = case_row["case_id"]
         if case_id in unsettled:
             continue
         try:
-            warnings = open_warnings(findings.findings(conn, case_id))
+            found = findings.findings(conn, case_id, stamps.get(case_id))
+            warnings = open_warnings(found)
         except Exception as exc:  # validation must never take the review screen down
             log.exception("validation of case %s failed", case_id)
             problems.append(f"Validatie van casus {case_id} lukte niet: {exc}")
             continue
         for n, finding in enumerate(warnings):
             items.append(QueueItem(make_key("finding", case_id, finding.key), "finding", case_id, (case_id, n)))
-        missing = blocking_elsewhere(findings.findings(conn, case_id))
+        missing = blocking_elsewhere(found)
         if missing:
             problems.append(f"Casus {case_id}: {len(missing)} formulierpagina('s) nog niet gescand; dat blokkeert de "
                             "export. Scan die pagina's (softa scan).")
