@@ -66,21 +66,19 @@ SHAPE_EDGE_MAX = 0.5
 BORDER_VISIBLE_MIN = 0.6
 #: A circle round the box: lines along this many sides outside it (or two opposite sides).
 CIRCLE_SIDES = 3
-#: Two strokes crossing the border close together (a curve through the side), or a
-#: stroke that misses the box centre (ink share there at most this) and reaches
-#: the band inside the border (at least ARC_EDGE_MIN of it) or leaves the box is an
-#: arc through the box (a circle round the box or its label), not a tick.
+#: Two strokes crossing the border close together and running on far outside (a curve
+#: through the side), or a stroke that misses the box centre (ink share there at most
+#: this) and leaves the box, is an arc through the box (a circle round the box or its
+#: label), not a tick.
 CENTRE_CLEAN = 0.01
-ARC_EDGE_MIN = 0.08
 #: Crossings close together count as an arc only while the centre holds less ink than
 #: this (a cross's arms fill it to 0.35 and more; an arc through the side 0.2-0.26).
 ARC_CENTRE_MAX = 0.32
 #: A mark this light at its darkest (share below paper white) with no strong ink
-#: is stain-like: when it runs out of the box or the paper round it is darkened
-#: too (at least AROUND_SHADED of it), it is no mark in this box.
+#: is stain-like: when it curves through the side of the box or the paper round it
+#: is darkened too (at least AROUND_SHADED of it), it is no mark in this box.
 LIGHT_DARKNESS = 0.5
 AROUND_SHADED = 0.35
-STAIN_EXITS = 2
 #: Ink pixels darker than this share below paper white: not a pen or pencil
 #: stroke but shading or noise.
 FAINT_DARKNESS = 0.2
@@ -145,11 +143,10 @@ def _structure(m: BoxMeasure, cover: float) -> BoxDecision | None:
     if m.ink <= EMPTY_MAX:
         return None  # nothing at the pen/pencil level: the cover rules below flag faint shading
     light = m.darkness < LIGHT_DARKNESS and m.strong <= EMPTY_MAX
-    arc = (m.arc and m.centre < ARC_CENTRE_MAX and not light) or (
-        m.centre <= CENTRE_CLEAN and (m.exits > 0 or m.edge >= ARC_EDGE_MIN))
+    arc = (m.arc and m.centre < ARC_CENTRE_MAX) or (m.centre <= CENTRE_CLEAN and m.exits > 0)
     if arc and m.strong < DENSE_MIN:
         return _flag(False, "circled" if not light else "stain")
-    if light and (m.exits >= STAIN_EXITS or m.around >= AROUND_SHADED):
+    if light and m.around >= AROUND_SHADED:
         return _flag(False, "stain")
     return None
 

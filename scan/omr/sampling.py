@@ -69,6 +69,10 @@ STREAK_MAX_SHARE = 0.5
 #: any border blur, short of timeline neighbours 1 mm away), at RING_PER_SIDE points a side.
 CROSS_RING_MM = 0.7
 RING_PER_SIDE = 14
+#: A circle's arc runs on far past the box; a tick's overshoot mostly ends before this
+#: second ring. Both crossings of an arc must show ink here, within ARC_REACH positions.
+ARC_OUTER_MM = 1.4
+ARC_REACH = 2
 #: Two crossings closer than this (angle seen from the box centre) belong to a curve
 #: through the side of the box (a circle's arc); a straight stroke through the box
 #: crosses on opposite sides, a check's two ends some 135 degrees apart.
@@ -177,18 +181,27 @@ def _ring_points(rects: np.ndarray, grow_pt: float) -> np.ndarray:
     return np.concatenate([np.stack(s, -1) for s in sides], 1)
 
 
-def _arcs(ink: np.ndarray) -> np.ndarray:
-    """Per box: do two ink runs on the ring lie closer together than ARC_MAX_SEPARATION_DEG?"""
+def _arcs(ink: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """Per box: two ink runs on the ring, each running on to the outer ring, closer together than
+    ARC_MAX_SEPARATION_DEG (ink and outer are (N, R) bool, index-aligned rings)."""
     out = np.zeros(len(ink), dtype=bool)
     size = ink.shape[1]
     starts = ink & ~np.roll(ink, 1, axis=1)
     for i in np.flatnonzero(starts.sum(1) >= 2):  # only boxes with two or more crossings
         row = ink[i]
         begin = np.flatnonzero(starts[i])
-        ends = np.flatnonzero(row & ~np.roll(row, -1))
+        ends = np.sort(np.flatnonzero(row & ~np.roll(row, -1)))
         ends = np.where(ends < begin[0], ends + size, ends)
-        mids = np.sort(((begin + np.sort(ends)) / 2.0) % size) * 360.0 / size
-        gaps = np.diff(np.concatenate([mids, mids[:1] + 360.0]))
+        ends = np.sort(ends)
+        mids = []
+        for b, e in zip(begin, ends, strict=True):
+            span = np.arange(b - ARC_REACH, e + ARC_REACH + 1) % size
+            if outer[i, span].any():
+                mids.append(((b + e) / 2.0) % size * 360.0 / size)
+        if len(mids) < 2:
+            continue
+        angles = np.sort(np.array(mids))
+        gaps = np.diff(np.concatenate([angles, angles[:1] + 360.0]))
         out[i] = bool((gaps < ARC_MAX_SEPARATION_DEG).any())
     return out
 
@@ -273,12 +286,15 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     far = offsets_pt >= AROUND_FROM_MM * mm
     far_valid = np.broadcast_to(valid_pq & far, ink_valid.shape)
     around = (ink_valid & far).sum((1, 2, 3, 4)) / np.maximum(far_valid.sum((1, 2, 3, 4)), 1)
-    ring_pts = _ring_points(rects, CROSS_RING_MM * mm)
-    close = gaps_pt < RING_MIN_GAP_MM * mm  # (N, 4): top, right, bottom, left
-    rx, ry = ring_pts[..., 0], ring_pts[..., 1]
-    beside = ((close[:, 0:1] & (ry < rects[:, 1:2])) | (close[:, 1:2] & (rx > rects[:, 2:3]))
-              | (close[:, 2:3] & (ry > rects[:, 3:4])) | (close[:, 3:4] & (rx < rects[:, 0:1])))
-    ring_ink = (_gather(image, homography, ring_pts) < ink_cut) & ~beside
-    arc = _arcs(ring_ink & ~ring_ink.all(1, keepdims=True))
+    rings = []
+    for grow in (CROSS_RING_MM, ARC_OUTER_MM):
+        ring_pts = _ring_points(rects, grow * mm)
+        close = gaps_pt < (grow * mm + RING_MIN_GAP_MM * mm - CROSS_RING_MM * mm)  # (N, 4): top, right, bottom, left
+        rx, ry = ring_pts[..., 0], ring_pts[..., 1]
+        beside = ((close[:, 0:1] & (ry < rects[:, 1:2])) | (close[:, 1:2] & (rx > rects[:, 2:3]))
+                  | (close[:, 2:3] & (ry > rects[:, 3:4])) | (close[:, 3:4] & (rx < rects[:, 0:1])))
+        rings.append((_gather(image, homography, ring_pts) < ink_cut) & ~beside)
+    ring_ink, outer_ink = rings
+    arc = _arcs(ring_ink & ~ring_ink.all(1, keepdims=True), outer_ink)
     return Sampled(border=border, edge=edge, gaps=gaps, white_sides=white_sides, lined=lined, opposite=opposite, exits=exits,
                    around=around, streak=streak, residual=residual, arc=arc)
