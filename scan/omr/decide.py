@@ -64,8 +64,11 @@ SHAPE_EDGE_MAX = 0.5
 #: The printed border counts as visible when seen along at least this share of
 #: its worst side; less is a covered box.
 BORDER_VISIBLE_MIN = 0.6
-#: A circle round the box: lines along this many sides outside it (or two opposite sides).
+#: A circle round the box: lines along this many sides outside it (or two opposite sides
+#: where the others have no room), or one side fewer with this much of the paper round
+#: the box inked (a clean box reads 0, one with a printed label beside it up to 0.15).
 CIRCLE_SIDES = 3
+AROUND_CIRCLE = 0.3
 #: Two strokes crossing the border close together and running on far outside (a curve
 #: through the side), or a stroke that misses the box centre (ink share there at most
 #: this) and leaves the box, is an arc through the box (a circle round the box or its
@@ -138,7 +141,7 @@ def _structure(m: BoxMeasure, cover: float) -> BoxDecision | None:
         if m.residual <= EMPTY_MAX and m.strong <= EMPTY_MAX:
             return BoxDecision("empty", False, _confidence(EMPTY_MAX - m.residual), None)
         return _flag(m.residual >= CHECKED_MIN, "streak")
-    if m.lined >= CIRCLE_SIDES or m.opposite:
+    if m.lined >= CIRCLE_SIDES or m.opposite or (m.lined >= CIRCLE_SIDES - 1 and m.around >= AROUND_CIRCLE):
         return _flag(cover >= CHECKED_MIN, "circled")
     if m.ink <= EMPTY_MAX:
         return None  # nothing at the pen/pencil level: the cover rules below flag faint shading

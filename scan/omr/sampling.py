@@ -55,6 +55,8 @@ LINE_INNER = np.linspace(0.22, 0.78, 7)
 #: beside this middle part of the side at this share of its positions.
 LINED_ALONG = (0.3, 0.7)
 LINED_MIN = 0.75
+#: Sides with less room than this beside them cannot show a circle round the box.
+LINED_ROOM_MIN_MM = 1.0
 #: A straight line through the box (a copier's drum streak, a ruler line) is ink at
 #: this share of its inner samples and continues outside on both sides.
 STREAK_INNER_MIN = 0.85
@@ -278,7 +280,10 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     beyond_paper: np.ndarray = np.asarray((ink_valid & paper_before).any(-1))  # (N, 2, P, 2)
     lined_sides = beyond_paper[:, :, mid, :].mean(2) >= LINED_MIN  # (N, 2, 2)
     lined = lined_sides.sum((1, 2))
-    opposite = lined_sides.all(2).any(1)
+    # Two opposite sides count only where the other two have no room to show a line
+    # (timeline boxes 1 mm apart): elsewhere a circle lines three or four sides.
+    cramped = room.max(-1) < LINED_ROOM_MIN_MM * mm  # (N, 2): vertical-line ends, horizontal-line ends
+    opposite = (lined_sides[:, 0].all(-1) & cramped[:, 1]) | (lined_sides[:, 1].all(-1) & cramped[:, 0])
     near = offsets_pt <= EXIT_MAX_MM * mm
     run = np.cumprod(ink_valid[..., near], axis=-1).sum(-1)  # (N, 2, P, 2)
     blur = np.median(run, axis=2, keepdims=True)
