@@ -64,23 +64,24 @@ SHAPE_EDGE_MAX = 0.5
 #: The printed border counts as visible when seen along at least this share of
 #: its worst side; less is a covered box.
 BORDER_VISIBLE_MIN = 0.6
-#: A circle round the box: lines along this many sides outside it (or two opposite sides).
+#: A circle round the box: lines along this many sides outside it (or two opposite sides
+#: where the others have no room), or one side fewer with this much of the paper round
+#: the box inked (a clean box reads 0, one with a printed label beside it up to 0.15).
 CIRCLE_SIDES = 3
-#: Two strokes crossing the border close together (a curve through the side), or a
-#: stroke that misses the box centre (ink share there at most this) and reaches
-#: the band inside the border (at least ARC_EDGE_MIN of it) or leaves the box is an
-#: arc through the box (a circle round the box or its label), not a tick.
+AROUND_CIRCLE = 0.3
+#: Two strokes crossing the border close together and running on far outside (a curve
+#: through the side), or a stroke that misses the box centre (ink share there at most
+#: this) and leaves the box, is an arc through the box (a circle round the box or its
+#: label), not a tick.
 CENTRE_CLEAN = 0.01
-ARC_EDGE_MIN = 0.08
 #: Crossings close together count as an arc only while the centre holds less ink than
 #: this (a cross's arms fill it to 0.35 and more; an arc through the side 0.2-0.26).
 ARC_CENTRE_MAX = 0.32
 #: A mark this light at its darkest (share below paper white) with no strong ink
-#: is stain-like: when it runs out of the box or the paper round it is darkened
-#: too (at least AROUND_SHADED of it), it is no mark in this box.
+#: is stain-like: when it curves through the side of the box or the paper round it
+#: is darkened too (at least AROUND_SHADED of it), it is no mark in this box.
 LIGHT_DARKNESS = 0.5
 AROUND_SHADED = 0.35
-STAIN_EXITS = 2
 #: Ink pixels darker than this share below paper white: not a pen or pencil
 #: stroke but shading or noise.
 FAINT_DARKNESS = 0.2
@@ -140,16 +141,15 @@ def _structure(m: BoxMeasure, cover: float) -> BoxDecision | None:
         if m.residual <= EMPTY_MAX and m.strong <= EMPTY_MAX:
             return BoxDecision("empty", False, _confidence(EMPTY_MAX - m.residual), None)
         return _flag(m.residual >= CHECKED_MIN, "streak")
-    if m.lined >= CIRCLE_SIDES or m.opposite:
+    if m.lined >= CIRCLE_SIDES or m.opposite or (m.lined >= CIRCLE_SIDES - 1 and m.around >= AROUND_CIRCLE):
         return _flag(cover >= CHECKED_MIN, "circled")
     if m.ink <= EMPTY_MAX:
         return None  # nothing at the pen/pencil level: the cover rules below flag faint shading
     light = m.darkness < LIGHT_DARKNESS and m.strong <= EMPTY_MAX
-    arc = (m.arc and m.centre < ARC_CENTRE_MAX and not light) or (
-        m.centre <= CENTRE_CLEAN and (m.exits > 0 or m.edge >= ARC_EDGE_MIN))
+    arc = (m.arc and m.centre < ARC_CENTRE_MAX) or (m.centre <= CENTRE_CLEAN and m.exits > 0)
     if arc and m.strong < DENSE_MIN:
         return _flag(False, "circled" if not light else "stain")
-    if light and (m.exits >= STAIN_EXITS or m.around >= AROUND_SHADED):
+    if light and m.around >= AROUND_SHADED:
         return _flag(False, "stain")
     return None
 

@@ -159,15 +159,15 @@ def _side_strips(homography: np.ndarray, rects: np.ndarray, px_per_mm: float) ->
 def untinted(gray: np.ndarray, colour: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The grey page with highlighter and stain tint turned to paper, and the mask of tinted pixels."""
     hsv = cv2.cvtColor(colour, cv2.COLOR_RGB2HSV)
-    hue, sat, value = cv2.split(hsv)
     paper = max(MIN_PAPER_LEVEL, float(np.percentile(gray[::8, ::8], PAPER_PERCENTILE)))
-    saturated = sat >= TINT_SATURATION * 255
-    bright = value >= TINT_BRIGHT * paper
-    # OpenCV keeps hue in 0..180 (half degrees) for 8-bit images.
-    stain = (hue >= STAIN_HUE_DEG[0] / 2) & (hue <= STAIN_HUE_DEG[1] / 2) & (value >= STAIN_BRIGHT * paper)
-    tinted = saturated & (bright | stain)
-    out = gray.copy()
-    out[tinted] = np.uint8(min(255.0, paper))
+    sat_min = int(np.ceil(TINT_SATURATION * 255))
+    # Saturated and bright (highlighter), or saturated in the stain hues and not dark; OpenCV keeps
+    # hue in 0..180 (half degrees) for 8-bit images.
+    bright = cv2.inRange(hsv, (0, sat_min, int(np.ceil(TINT_BRIGHT * paper))), (180, 255, 255))
+    stain = cv2.inRange(hsv, (int(STAIN_HUE_DEG[0] / 2), sat_min, int(np.ceil(STAIN_BRIGHT * paper))),
+                        (int(STAIN_HUE_DEG[1] / 2), 255, 255))
+    tinted = cv2.bitwise_or(bright, stain)
+    out = cv2.max(gray, cv2.convertScaleAbs(tinted, alpha=min(255.0, paper) / 255.0))
     return out, tinted
 
 

@@ -23,12 +23,12 @@ BORDER_ACROSS = 11
 #: Positions along each side where the border is looked for: the middle share
 #: of the side (the corners belong to both sides and to overshooting strokes).
 BORDER_ALONG_SHARE = 0.7
-BORDER_ALONG = 10
+BORDER_ALONG = 8
 #: At a visible border the darkest sample across the band is at most this share
 #: of the brightest one (the line on its paper). Relative, so a transparent
 #: tint (highlighter, a light stain, a shadow) leaves the border visible while an
 #: opaque cover (sticky note, paper over the box, a torn-off corner) hides it.
-BORDER_CONTRAST = 0.6
+BORDER_CONTRAST = 0.7
 #: The band just inside the printed border, where a filled box is dark all round
 #: and a tick shape leaves gaps: from past the border to the measured inner area.
 EDGE_FROM_MM = 0.4
@@ -48,13 +48,15 @@ EXIT_MAX_MM = 0.7
 #: The paper round the box is judged from this far out (past any border blur).
 AROUND_FROM_MM = 0.95
 #: Positions along each side (box fractions) for lines through and beside the box.
-LINE_ALONG = np.linspace(0.2, 0.8, 11)
+LINE_ALONG = np.linspace(0.2, 0.8, 9)
 #: Positions across the inner area (box fractions) for lines running through it.
 LINE_INNER = np.linspace(0.22, 0.78, 7)
 #: A line "runs along" a side (a circle drawn round the box) when ink is found
 #: beside this middle part of the side at this share of its positions.
 LINED_ALONG = (0.3, 0.7)
 LINED_MIN = 0.75
+#: Sides with less room than this beside them cannot show a circle round the box.
+LINED_ROOM_MIN_MM = 1.0
 #: A straight line through the box (a copier's drum streak, a ruler line) is ink at
 #: this share of its inner samples and continues outside on both sides.
 STREAK_INNER_MIN = 0.85
@@ -69,6 +71,10 @@ STREAK_MAX_SHARE = 0.5
 #: any border blur, short of timeline neighbours 1 mm away), at RING_PER_SIDE points a side.
 CROSS_RING_MM = 0.7
 RING_PER_SIDE = 14
+#: A circle's arc runs on far past the box; a tick's overshoot mostly ends before this
+#: second ring. Both crossings of an arc must show ink here, within ARC_REACH positions.
+ARC_OUTER_MM = 1.4
+ARC_REACH = 2
 #: Two crossings closer than this (angle seen from the box centre) belong to a curve
 #: through the side of the box (a circle's arc); a straight stroke through the box
 #: crosses on opposite sides, a check's two ends some 135 degrees apart.
@@ -150,11 +156,14 @@ def _line_points(rects: np.ndarray, offsets_pt: np.ndarray) -> tuple[np.ndarray,
 def _gather(image: np.ndarray, homography: np.ndarray, points_pt: np.ndarray) -> np.ndarray:
     """Image values at layout points (nearest pixel, clipped to the image); same leading shape."""
     shape = points_pt.shape[:-1]
-    px = np.rint(project(homography, points_pt.reshape(-1, 2))).astype(np.intp)
+    px = project(homography, points_pt.reshape(-1, 2))
+    px += 0.5
     height, width = image.shape[:2]
-    xs = px[:, 0].clip(0, width - 1)
-    ys = px[:, 1].clip(0, height - 1)
-    return image[ys, xs].reshape(shape)
+    xs = np.clip(px[:, 0], 0, width - 1).astype(np.intp)
+    ys = np.clip(px[:, 1], 0, height - 1).astype(np.intp)
+    ys *= width
+    ys += xs
+    return np.ascontiguousarray(image).reshape(-1).take(ys).reshape(shape)
 
 
 def _gap_count(ink: np.ndarray) -> np.ndarray:
@@ -177,20 +186,90 @@ def _ring_points(rects: np.ndarray, grow_pt: float) -> np.ndarray:
     return np.concatenate([np.stack(s, -1) for s in sides], 1)
 
 
-def _arcs(ink: np.ndarray) -> np.ndarray:
-    """Per box: do two ink runs on the ring lie closer together than ARC_MAX_SEPARATION_DEG?"""
+def _arcs(ink: np.ndarray, outer: np.ndarray) -> np.ndarray:
+    """Per box: two ink runs on the ring, each running on to the outer ring, closer together than
+    ARC_MAX_SEPARATION_DEG (ink and outer are (N, R) bool, index-aligned rings)."""
     out = np.zeros(len(ink), dtype=bool)
     size = ink.shape[1]
     starts = ink & ~np.roll(ink, 1, axis=1)
     for i in np.flatnonzero(starts.sum(1) >= 2):  # only boxes with two or more crossings
         row = ink[i]
         begin = np.flatnonzero(starts[i])
-        ends = np.flatnonzero(row & ~np.roll(row, -1))
+        ends = np.sort(np.flatnonzero(row & ~np.roll(row, -1)))
         ends = np.where(ends < begin[0], ends + size, ends)
-        mids = np.sort(((begin + np.sort(ends)) / 2.0) % size) * 360.0 / size
-        gaps = np.diff(np.concatenate([mids, mids[:1] + 360.0]))
+        ends = np.sort(ends)
+        mids = []
+        for b, e in zip(begin, ends, strict=True):
+            span = np.arange(b - ARC_REACH, e + ARC_REACH + 1) % size
+            if outer[i, span].any():
+                mids.append(((b + e) / 2.0) % size * 360.0 / size)
+        if len(mids) < 2:
+            continue
+        angles = np.sort(np.array(mids))
+        gaps = np.diff(np.concatenate([angles, angles[:1] + 360.0]))
         out[i] = bool((gaps < ARC_MAX_SEPARATION_DEG).any())
     return out
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Everything about a page's sample grid that depends on the layout only (cached per layout page)."""
+
+    points: np.ndarray  # (N, K, 2) layout points of every sample, all groups concatenated
+    shapes: tuple[tuple[int, ...], ...]  # per group, the per-box shape of its samples
+    gaps_pt: np.ndarray
+    room: np.ndarray
+    valid_pq: np.ndarray
+    has_room: np.ndarray
+    cramped: np.ndarray
+    ring_beside: tuple[np.ndarray, np.ndarray]
+
+
+_GEOMETRY: dict[bytes, _Geometry] = {}
+#: Layout pages whose sample grid is kept (a batch reads the same few pages over and over).
+GEOMETRY_CACHE = 64
+
+
+def _geometry(rects: np.ndarray) -> _Geometry:
+    key = rects.tobytes()
+    cached = _GEOMETRY.get(key)
+    if cached is not None:
+        return cached
+    n = len(rects)
+    mm = POINTS_PER_MM
+    gaps_pt = neighbour_gaps_pt(rects)
+    width_pt = np.minimum(rects[:, 2] - rects[:, 0], rects[:, 3] - rects[:, 1])
+    lo = (1 - BORDER_ALONG_SHARE) / 2
+    along = np.broadcast_to(np.linspace(lo, 1 - lo, BORDER_ALONG), (n, BORDER_ALONG))
+    across = np.linspace(-BORDER_BAND_MM, BORDER_BAND_MM, BORDER_ACROSS) * mm
+    border_pts = _side_points(rects, along, across)
+    span = (width_pt - 2 * EDGE_FROM_MM * mm) / np.maximum(width_pt, 1.0)
+    steps = np.linspace(0.0, 1.0, EDGE_ALONG, endpoint=False)[None, :]
+    along_edge = (1 - span[:, None]) / 2 + span[:, None] * steps
+    inward = -np.linspace(EDGE_FROM_MM, EDGE_TO_MM, EDGE_ACROSS) * mm
+    edge_pts = _side_points(rects, along_edge, inward)
+    offsets_pt = np.array(OUTSIDE_OFFSETS_MM) * mm
+    inner_pts, outside_pts = _line_points(rects, offsets_pt)
+    room = gaps_pt[:, [[0, 2], [3, 1]]] - OUTSIDE_CLEARANCE_MM * mm  # (N, 2, 2)
+    valid = offsets_pt[None, None, None, :] <= room[..., None]
+    groups = [border_pts, edge_pts, inner_pts, outside_pts]
+    beside = []
+    for grow in (CROSS_RING_MM, ARC_OUTER_MM):
+        ring_pts = _ring_points(rects, grow * mm)
+        close = gaps_pt < (grow + RING_MIN_GAP_MM - CROSS_RING_MM) * mm  # (N, 4): top, right, bottom, left
+        rx, ry = ring_pts[..., 0], ring_pts[..., 1]
+        beside.append((close[:, 0:1] & (ry < rects[:, 1:2])) | (close[:, 1:2] & (rx > rects[:, 2:3]))
+                      | (close[:, 2:3] & (ry > rects[:, 3:4])) | (close[:, 3:4] & (rx < rects[:, 0:1])))
+        groups.append(ring_pts)
+    geometry = _Geometry(
+        points=np.concatenate([g.reshape(n, -1, 2) for g in groups], 1),
+        shapes=tuple(g.shape[1:-1] for g in groups), gaps_pt=gaps_pt, room=room,
+        valid_pq=valid[:, :, None, :, :], has_room=(room >= STREAK_REACH_MM * mm)[:, :, None, :],
+        cramped=room.max(-1) < LINED_ROOM_MIN_MM * mm, ring_beside=(beside[0], beside[1]))
+    if len(_GEOMETRY) >= GEOMETRY_CACHE:
+        _GEOMETRY.clear()
+    _GEOMETRY[key] = geometry
+    return geometry
 
 
 def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, whites: np.ndarray,
@@ -200,23 +279,24 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     mm = POINTS_PER_MM
     white = whites.reshape(n, 1)
     ink_cut = white * ink_level
-    gaps_pt = neighbour_gaps_pt(rects)
-    width_pt = np.minimum(rects[:, 2] - rects[:, 0], rects[:, 3] - rects[:, 1])
+    geo = _geometry(rects)
+    values = _gather(image, homography, geo.points)  # (N, K): one projection, one gather
+    parts = []
+    at = 0
+    for shape in geo.shapes:
+        size = int(np.prod(shape))
+        parts.append(values[:, at:at + size].reshape((n, *shape)))
+        at += size
+    band_vals, edge_vals, inner_vals, outside_vals, ring_vals, outer_vals = parts
+    valid_pq = geo.valid_pq
+    offsets_pt = np.array(OUTSIDE_OFFSETS_MM) * mm
 
     # The printed border: darkest vs brightest across the band, along the middle of each side.
-    lo = (1 - BORDER_ALONG_SHARE) / 2
-    along = np.broadcast_to(np.linspace(lo, 1 - lo, BORDER_ALONG), (n, BORDER_ALONG))
-    across = np.linspace(-BORDER_BAND_MM, BORDER_BAND_MM, BORDER_ACROSS) * mm
-    band = _gather(image, homography, _side_points(rects, along, across)).astype(np.float32)
+    band = band_vals.astype(np.float32)
     visible = band.min(3) <= BORDER_CONTRAST * band.max(3)
     border = visible.mean(2).min(1)
 
     # The band just inside the border, all round: a fill is dark there, a tick leaves gaps.
-    span = (width_pt - 2 * EDGE_FROM_MM * mm) / np.maximum(width_pt, 1.0)
-    steps = np.linspace(0.0, 1.0, EDGE_ALONG, endpoint=False)[None, :]
-    along_edge = (1 - span[:, None]) / 2 + span[:, None] * steps
-    inward = -np.linspace(EDGE_FROM_MM, EDGE_TO_MM, EDGE_ACROSS) * mm
-    edge_vals = _gather(image, homography, _side_points(rects, along_edge, inward))
     side_ink = (edge_vals < ink_cut[:, :, None, None]).mean(3) >= 0.5  # (N, 4, P)
     edge_ink = side_ink.reshape(n, -1)
     edge = edge_ink.mean(1)
@@ -227,21 +307,15 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
         run &= side_white[:, :, k: EDGE_ALONG - GAP_MIN_POSITIONS + 1 + k]
     white_sides = run.any(2).sum(1)
 
-    # Lines through the box and the paper around it.
-    offsets_pt = np.array(OUTSIDE_OFFSETS_MM) * mm
-    inner_pts, outside_pts = _line_points(rects, offsets_pt)
-    inner_ink = _gather(image, homography, inner_pts) < ink_cut[:, :, None, None]  # (N, 2, P, I)
-    outside_ink = _gather(image, homography, outside_pts) < ink_cut[:, :, None, None, None]
-    # Valid offsets per side: (N, 2 orientations, 2 ends, Q); ends are top/bottom and left/right.
-    room = gaps_pt[:, [[0, 2], [3, 1]]] - OUTSIDE_CLEARANCE_MM * mm  # (N, 2, 2)
-    valid = offsets_pt[None, None, None, :] <= room[..., None]
-    valid_pq = valid[:, :, None, :, :]  # broadcast over positions
+    # Lines through the box and the paper around it; offsets valid per side: (N, 2 orientations,
+    # 2 ends, Q), the ends top/bottom and left/right.
+    inner_ink = inner_vals < ink_cut[:, :, None, None]  # (N, 2, P, I)
+    outside_ink = outside_vals < ink_cut[:, :, None, None, None]
     ink_valid = outside_ink & valid_pq
-    n_valid = np.maximum(valid.sum(-1), 1)[:, :, None, :]  # (N, 2, 1, 2)
+    n_valid = np.maximum(valid_pq.sum(-1), 1)  # (N, 2, 1, 2)
     outside_share = ink_valid.sum(-1) / n_valid  # (N, 2, P, 2)
     inner_share = inner_ink.mean(-1)  # (N, 2, P)
-    has_room = (room >= STREAK_REACH_MM * mm)[:, :, None, :]
-    continues = ((outside_share >= STREAK_OUTSIDE_MIN) & has_room).all(-1)
+    continues = ((outside_share >= STREAK_OUTSIDE_MIN) & geo.has_room).all(-1)
     on_line = (inner_share >= STREAK_INNER_MIN) & continues  # (N, 2, P)
     line_share = on_line.mean(2).max(1)
     is_streak = on_line.any((1, 2)) & (line_share <= STREAK_MAX_SHARE)
@@ -265,7 +339,10 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     beyond_paper: np.ndarray = np.asarray((ink_valid & paper_before).any(-1))  # (N, 2, P, 2)
     lined_sides = beyond_paper[:, :, mid, :].mean(2) >= LINED_MIN  # (N, 2, 2)
     lined = lined_sides.sum((1, 2))
-    opposite = lined_sides.all(2).any(1)
+    # Two opposite sides count only where the other two have no room to show a line
+    # (timeline boxes 1 mm apart): elsewhere a circle lines three or four sides.
+    cramped = geo.cramped  # (N, 2): vertical-line ends, horizontal-line ends
+    opposite = (lined_sides[:, 0].all(-1) & cramped[:, 1]) | (lined_sides[:, 1].all(-1) & cramped[:, 0])
     near = offsets_pt <= EXIT_MAX_MM * mm
     run = np.cumprod(ink_valid[..., near], axis=-1).sum(-1)  # (N, 2, P, 2)
     blur = np.median(run, axis=2, keepdims=True)
@@ -273,12 +350,8 @@ def sample_boxes(image: np.ndarray, homography: np.ndarray, rects: np.ndarray, w
     far = offsets_pt >= AROUND_FROM_MM * mm
     far_valid = np.broadcast_to(valid_pq & far, ink_valid.shape)
     around = (ink_valid & far).sum((1, 2, 3, 4)) / np.maximum(far_valid.sum((1, 2, 3, 4)), 1)
-    ring_pts = _ring_points(rects, CROSS_RING_MM * mm)
-    close = gaps_pt < RING_MIN_GAP_MM * mm  # (N, 4): top, right, bottom, left
-    rx, ry = ring_pts[..., 0], ring_pts[..., 1]
-    beside = ((close[:, 0:1] & (ry < rects[:, 1:2])) | (close[:, 1:2] & (rx > rects[:, 2:3]))
-              | (close[:, 2:3] & (ry > rects[:, 3:4])) | (close[:, 3:4] & (rx < rects[:, 0:1])))
-    ring_ink = (_gather(image, homography, ring_pts) < ink_cut) & ~beside
-    arc = _arcs(ring_ink & ~ring_ink.all(1, keepdims=True))
+    ring_ink = (ring_vals < ink_cut) & ~geo.ring_beside[0]
+    outer_ink = (outer_vals < ink_cut) & ~geo.ring_beside[1]
+    arc = _arcs(ring_ink & ~ring_ink.all(1, keepdims=True), outer_ink)
     return Sampled(border=border, edge=edge, gaps=gaps, white_sides=white_sides, lined=lined, opposite=opposite, exits=exits,
                    around=around, streak=streak, residual=residual, arc=arc)
