@@ -163,24 +163,20 @@ def _find_mark(gray: np.ndarray, centre: np.ndarray, radius_px: float, side_px: 
     binary = (window < level).astype(np.uint8)
     count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     expected_area = side_px * side_px
+    bx, by, bw, bh, area = (stats[1:, i] for i in range(5))
+    # Mark-sized, squarish, solid components, not cut by the window's edge (those are not whole marks).
+    keep = ((area >= MARK_AREA_MIN * expected_area) & (area <= MARK_AREA_MAX * expected_area)
+            & (bw >= MARK_SIDE_MIN * side_px) & (bw <= MARK_SIDE_MAX * side_px)
+            & (bh >= MARK_SIDE_MIN * side_px) & (bh <= MARK_SIDE_MAX * side_px)
+            & (area >= MARK_FILL_MIN * bw * bh)
+            & (bx > 0) & (by > 0) & (bx + bw < window.shape[1]) & (by + bh < window.shape[0]))
     best: tuple[float, np.ndarray] | None = None
-    for label in range(1, count):
-        bx, by, bw, bh, area = (int(v) for v in stats[label])
-        if not MARK_AREA_MIN * expected_area <= area <= MARK_AREA_MAX * expected_area:
-            continue
-        if not (MARK_SIDE_MIN * side_px <= bw <= MARK_SIDE_MAX * side_px
-                and MARK_SIDE_MIN * side_px <= bh <= MARK_SIDE_MAX * side_px):
-            continue
-        if area < MARK_FILL_MIN * bw * bh:
-            continue
-        # Components cut by the window's edge are not whole marks.
-        if bx == 0 or by == 0 or bx + bw >= window.shape[1] or by + bh >= window.shape[0]:
-            continue
+    for label in (np.flatnonzero(keep) + 1).tolist():
         if not _isolated(binary, stats[label], side_px):
             continue
         point = centroids[label] + np.array([x0, y0], dtype=np.float64)
         distance = float(np.hypot(*(point - centre))) / radius_px
-        score = distance + abs(math.log(area / expected_area))
+        score = distance + abs(math.log(float(stats[label, 4]) / expected_area))
         if best is None or score < best[0]:
             best = (score, point)
     return None if best is None else best[1]
@@ -240,8 +236,12 @@ def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray]
     return best[1], best[2]
 
 
-def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: np.ndarray) -> Registration:
-    """Fit layout points -> image pixels for one page from its QR corners and its four marks."""
+def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: np.ndarray, *,
+                  local: bool = True) -> Registration:
+    """Fit layout points -> image pixels for one page from its QR corners and its marks.
+
+    With ``local`` (the default) the printed box borders then correct the mapping locally.
+    """
     estimate = _fit_similarity(qr_pt, qr_px)
     marks_pt = np.array(page.marks_pt, dtype=np.float64)
     qr_centre = qr_pt.mean(axis=0)
@@ -274,7 +274,7 @@ def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: 
         if refined is not None:
             homography, box_error_mm = refined
     field = None
-    if homography is not None and page.boxes:
+    if local and homography is not None and page.boxes:
         anchors = marks_pt[list(found)]
         back = project(np.linalg.inv(homography), np.array(list(found.values())).reshape(-1, 2))
         local = refine(gray, homography, np.array([b.rect_pt for b in page.boxes], np.float64), anchors,
