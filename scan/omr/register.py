@@ -161,7 +161,7 @@ def _find_mark(gray: np.ndarray, centre: np.ndarray, radius_px: float, side_px: 
     dark = float(window.min())
     level = min((dark + white) / 2, MARK_LEVEL * white)
     binary = (window < level).astype(np.uint8)
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     expected_area = side_px * side_px
     bx, by, bw, bh, area = (stats[1:, i] for i in range(5))
     # Mark-sized, squarish, solid components, not cut by the window's edge (those are not whole marks).
