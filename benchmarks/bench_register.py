@@ -48,6 +48,8 @@ def _scenarios() -> dict[str, Callable[[np.ndarray, object, int], Photo]]:
         "phone-flat": lambda img, page, seed: degrade_with_truth(img, page, flat, seed, DPI),
         "phone-curled-3marks": lambda img, page, seed: degrade_with_truth(
             fold_corner(img, seed % 4, DPI), page, PHONE_CURLED, seed, DPI),
+        "phone-band-dark-desk": lambda img, page, seed: degrade_with_truth(
+            img, page, PHONE_CURLED, seed, DPI, band=0.55, dark_table=True),
         "fax-standard": lambda img, page, seed: fax(img, page, DPI),
     }
 

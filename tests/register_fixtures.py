@@ -26,6 +26,13 @@ PROBE_SPACING_MM = 9.0
 PROBE_SEARCH_MM = 4.2
 #: A probe pixel belongs to a dot when darker than this (the probe is white paper).
 PROBE_LEVEL = 128
+#: In the probe (white sheet on a table no lighter than ~170), the sheet is brighter than this.
+SHEET_LEVEL = 200
+#: A near-black desk: the table's light is cut to this share.
+DARK_TABLE_GAIN = 0.35
+#: Shadow band: its width as a share of the frame, and the softness of its edges.
+BAND_WIDTH_SHARE = (0.12, 0.3)
+BAND_SOFT_SHARE = 0.015
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +67,12 @@ def probe_boxes(page: PageLayout) -> list[int]:
 
 
 def degrade_with_truth(image: np.ndarray, page: PageLayout, profile: ScanProfile, seed: int,
-                       dpi: float) -> Photo:
-    """Degrade ``image`` (a page rendered at ``dpi``) and measure where the probed box centres went."""
+                       dpi: float, *, band: float = 0.0, dark_table: bool = False) -> Photo:
+    """Degrade ``image`` (a page rendered at ``dpi``) and measure where the probed box centres went.
+
+    ``band`` adds a shadow band of that depth across the page (an arm or the phone between
+    lamp and paper); ``dark_table`` puts the sheet on a near-black desk.
+    """
     degraded = degrade_page(image, profile, np.random.default_rng(seed), int(dpi))
     gray = degraded.image if degraded.image.ndim == 2 else cv2.cvtColor(degraded.image, cv2.COLOR_RGB2GRAY)
     scale = dpi / 72
@@ -97,7 +108,32 @@ def degrade_with_truth(image: np.ndarray, page: PageLayout, profile: ScanProfile
         here = cv2.perspectiveTransform(np.array([[flat_px[i], flat_px[i] + correction]]).reshape(-1, 1, 2),
                                         homography).reshape(-1, 2)
         truth[index] = found[i] + (here[1] - here[0])
+    rng = np.random.default_rng(seed + 1)
+    if dark_table:
+        # The sheet: the outline of the largest bright area of the probe, filled (the probe's dots inside it).
+        contours, _ = cv2.findContours((probe_out > SHEET_LEVEL).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        sheet = np.zeros_like(gray)
+        cv2.drawContours(sheet, [max(contours, key=cv2.contourArea)], -1, 1, -1)
+        sheet = cv2.erode(sheet, np.ones((3, 3), np.uint8))
+        gray = np.where(sheet > 0, gray, (gray * DARK_TABLE_GAIN).astype(np.uint8))
+    if band > 0:
+        gray = shadow_band(gray, band, rng)
     return Photo(gray=gray, truth_px=truth, px_per_mm=px_per_mm)
+
+
+def shadow_band(gray: np.ndarray, depth: float, rng: np.random.Generator) -> np.ndarray:
+    """A soft shadow strip of ``depth`` (share of light lost) across the frame at a random angle."""
+    height, width = gray.shape[:2]
+    yy, xx = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    angle = rng.uniform(0, np.pi)
+    across = np.cos(angle) * (xx - width / 2) + np.sin(angle) * (yy - height / 2)
+    centre = rng.uniform(-0.25, 0.25) * max(width, height)
+    half = rng.uniform(*BAND_WIDTH_SHARE) * max(width, height) / 2
+    soft = BAND_SOFT_SHARE * max(width, height)
+    inside = 1 / (1 + np.exp((np.abs(across - centre) - half) / soft))
+    gain = cv2.resize((1.0 - depth * inside).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.clip(gray * gain, 0, 255).astype(np.uint8)
 
 
 def _dot_centres(image: np.ndarray, points: np.ndarray, homography: np.ndarray, radius: float) -> np.ndarray:
