@@ -63,7 +63,9 @@ def even_light(gray: np.ndarray, colour: np.ndarray | None, registration: Regist
     if white <= 0 or float(at_boxes.min()) >= EVEN_SHARE * white:
         return gray, colour
     height, width = gray.shape[:2]
-    smooth = np.maximum(cv2.blur(level, (3, 3)), 1)
+    # One cell wider: where printed shading meets paper, the paper keeps its own level (the
+    # interpolation between cells falls on the shading), so no bright seam is made beside it.
+    smooth = np.maximum(cv2.dilate(level, np.ones((3, 3), np.uint8)), 1)
     full = cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR)
     flat = cv2.divide(gray, full, scale=white)
     if colour is None:

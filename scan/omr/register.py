@@ -52,6 +52,9 @@ MIN_MARKS = 3
 #: Four marks agree with the QR code when its corners lie this close (mm) to where they put them
 #: (a curled sheet moves the QR code a little against the corner marks).
 QR_AGREEMENT_MM = 1.0
+#: The local correction is used when at least this many boxes, and this share of them, show their borders.
+LOCAL_MIN_BOXES = 8
+LOCAL_MIN_SHARE = 0.25
 #: Candidate homographies are checked on one box per cell of this size (pt): the share of those
 #: whose printed borders lie within VERIFY_SEARCH_MM of where it puts them, at least VERIFY_MIN_SHARE.
 VERIFY_CELL_PT = 36.0
@@ -277,9 +280,11 @@ def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: 
     if local and homography is not None and page.boxes:
         anchors = marks_pt[list(found)]
         back = project(np.linalg.inv(homography), np.array(list(found.values())).reshape(-1, 2))
-        local = refine(gray, homography, np.array([b.rect_pt for b in page.boxes], np.float64), anchors,
-                       back - anchors)
-        field = local.field
+        rects = np.array([b.rect_pt for b in page.boxes], np.float64)
+        refined_locally = refine(gray, homography, rects, anchors, back - anchors)
+        # Too few borders seen (a faded or heavily written page): the homography alone is the better guess.
+        if refined_locally.boxes_used >= max(LOCAL_MIN_BOXES, LOCAL_MIN_SHARE * len(rects)):
+            field = refined_locally.field
     reason = None
     if homography is None:
         homography, reason = estimate, "misregistered"
