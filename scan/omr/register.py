@@ -55,9 +55,10 @@ QR_AGREEMENT_MM = 1.0
 #: The local correction is used when at least this many boxes, and this share of them, show their borders.
 LOCAL_MIN_BOXES = 8
 LOCAL_MIN_SHARE = 0.25
-#: Candidate homographies are checked on one box per cell of this size (pt): the share of those
-#: whose printed borders lie within VERIFY_SEARCH_MM of where it puts them, at least VERIFY_MIN_SHARE.
-VERIFY_CELL_PT = 36.0
+#: Candidate homographies are checked on the VERIFY_BOXES boxes nearest each mark (where a sheet's
+#: curl is least): the share of those whose printed borders lie within VERIFY_SEARCH_MM of where
+#: it puts them must be at least VERIFY_MIN_SHARE (at every corner, for four marks taken as found).
+VERIFY_BOXES = 6
 VERIFY_SEARCH_MM = 2.2
 VERIFY_MIN_SHARE = 0.5
 
@@ -192,32 +193,44 @@ def _qr_error_mm(homography: np.ndarray, qr_pt: np.ndarray, qr_px: np.ndarray) -
     return residual / scale if scale > 0 else float("inf")
 
 
-def _sample_boxes(page: PageLayout) -> np.ndarray:
-    """One box per cell of VERIFY_CELL_PT, spread over the page: (N, 4) rectangles in points."""
-    cells: dict[tuple[int, int], tuple[float, float, float, float]] = {}
-    for box in page.boxes:
-        x0, y0 = box.rect_pt[:2]
-        cells.setdefault((int(x0 // VERIFY_CELL_PT), int(y0 // VERIFY_CELL_PT)), box.rect_pt)
-    return np.array(list(cells.values()), np.float64).reshape(-1, 4)
+def _corner_boxes(page: PageLayout) -> np.ndarray:
+    """Per registration mark, the VERIFY_BOXES boxes nearest to it: (4 * k, 4) rectangles in points."""
+    if not page.boxes:
+        return np.zeros((0, 4))
+    rects = np.array([b.rect_pt for b in page.boxes], np.float64)
+    centres = np.stack([(rects[:, 0] + rects[:, 2]) / 2, (rects[:, 1] + rects[:, 3]) / 2], 1)
+    k = min(VERIFY_BOXES, len(rects))
+    nearest = [np.argsort(np.hypot(*(centres - np.array(mark)).T))[:k] for mark in page.marks_pt]
+    return rects[np.concatenate(nearest)]
+
+
+def _corner_shares(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """Per mark, the share of its nearest boxes whose printed borders lie where ``homography`` puts them."""
+    _, ok = find_borders(gray, homography, rects, np.zeros((len(rects), 2)), VERIFY_SEARCH_MM * POINTS_PER_MM)
+    return ok.all(axis=1).reshape(4, -1).mean(axis=1)
 
 
 def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray], qr_pt: np.ndarray,
                 qr_px: np.ndarray) -> tuple[np.ndarray | None, list[int]]:
     """Homography from the marks found (with the QR corners when only three are), and which marks it uses.
 
-    Four marks that agree with the QR code are taken as they are. Otherwise one of them may be
-    something else (a filled box near a folded corner): each set of three, with the QR corners,
-    is tried, and the one under which most of a sample of printed boxes lie where it puts them wins.
+    Four marks are taken as they are when the QR code and the boxes near every corner lie where
+    they put them. Otherwise one of them may be something else (a stamp or filled box near a
+    folded corner): each set of three, with the QR corners, is tried as well, and the one that
+    puts most boxes near the corners where the image shows them wins.
     """
     if len(found) < MIN_MARKS:
         return None, list(found)
     marks_pt = np.array(page.marks_pt, dtype=np.float64)
+    rects = _corner_boxes(page)
     candidates: list[tuple[np.ndarray, list[int]]] = []
     if len(found) == 4:
-        homography, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
-        if homography is not None and _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM:
-            return homography, list(found)
-        if homography is not None:
+        fitted, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
+        if fitted is not None:
+            homography = np.asarray(fitted, np.float64)
+            if _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM and (
+                    not len(rects) or _corner_shares(gray, homography, rects).min() >= VERIFY_MIN_SHARE):
+                return homography, list(found)
             candidates.append((homography, list(found)))
     for subset in itertools.combinations(sorted(found), 3):
         src = np.vstack([marks_pt[list(subset)], qr_pt])
@@ -225,13 +238,11 @@ def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray]
         fitted, _ = cv2.findHomography(src, dst, 0)
         if fitted is not None:
             candidates.append((np.asarray(fitted, np.float64), list(subset)))
-    sample = _sample_boxes(page)
-    if not len(sample):
+    if not len(rects):
         return (candidates[0] if len(candidates) == 1 else (None, []))
     best: tuple[float, np.ndarray | None, list[int]] = (-1.0, None, [])
-    for candidate, used in candidates:
-        _, ok = find_borders(gray, candidate, sample, np.zeros((len(sample), 2)), VERIFY_SEARCH_MM * POINTS_PER_MM)
-        share = float(ok.all(axis=1).mean())
+    for candidate, used in candidates:  # four marks first: they win a tie
+        share = float(_corner_shares(gray, candidate, rects).mean())
         if share > best[0]:
             best = (share, candidate, used)
     if best[0] < VERIFY_MIN_SHARE:
