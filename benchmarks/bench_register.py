@@ -51,6 +51,7 @@ def _scenarios() -> dict[str, Callable[[np.ndarray, object, int], Photo]]:
         "phone-band-dark-desk": lambda img, page, seed: degrade_with_truth(
             img, page, PHONE_CURLED, seed, DPI, band=0.55, dark_table=True),
         "fax-standard": lambda img, page, seed: fax(img, page, DPI),
+        "bitonal-150dpi": lambda img, page, seed: fax(img, page, DPI, (150.0, 150.0)),
     }
 
 

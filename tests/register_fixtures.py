@@ -188,10 +188,11 @@ def box_centres_px(page: PageLayout, dpi: float) -> dict[int, np.ndarray]:
             for i, b in enumerate(page.boxes)}
 
 
-def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
+def fax(image: np.ndarray, page: PageLayout, dpi: float, resolution: tuple[float, float] = FAX_DPI) -> Photo:
     """The page (rendered at ``dpi``) sent by fax at standard resolution, resampled to square pixels.
 
     Like intake does it: the 204 x 98 dpi bitonal image is stretched to 204 x 204 dpi (linear).
+    With a square ``resolution`` it is a bitonal scan at that resolution.
     """
     height, width = image.shape[:2]
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), FAX_SKEW_DEG, 1.0)
@@ -200,11 +201,11 @@ def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
     askew = stretch @ np.vstack([turn, [0.0, 0.0, 1.0]])
     sheet = cv2.warpAffine(image, askew[:2], (width, round(height * FAX_STRETCH)), flags=cv2.INTER_LINEAR,
                            borderValue=255)
-    fx, fy = FAX_DPI[0] / dpi, FAX_DPI[1] / dpi
+    fx, fy = resolution[0] / dpi, resolution[1] / dpi
     size = (round(sheet.shape[1] * fx), round(sheet.shape[0] * fy))
     low = cv2.resize(sheet, size, interpolation=cv2.INTER_AREA)
     bitonal = np.where(low < FAX_LEVEL, 0, 255).astype(np.uint8)
-    up = FAX_DPI[0] / FAX_DPI[1]
+    up = resolution[0] / resolution[1]
     square = cv2.resize(bitonal, (size[0], round(size[1] * up)), interpolation=cv2.INTER_LINEAR)
 
     def resample(scale_x: float, scale_y: float) -> np.ndarray:
@@ -213,4 +214,4 @@ def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
     matrix = (resample(1.0, square.shape[0] / low.shape[0])
               @ resample(low.shape[1] / sheet.shape[1], low.shape[0] / sheet.shape[0]) @ askew)
     truth = {i: (matrix @ np.array([p[0], p[1], 1.0]))[:2] for i, p in box_centres_px(page, dpi).items()}
-    return Photo(gray=square, truth_px=truth, px_per_mm=FAX_DPI[0] / MM_PER_INCH)
+    return Photo(gray=square, truth_px=truth, px_per_mm=resolution[0] / MM_PER_INCH)

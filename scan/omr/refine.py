@@ -137,16 +137,20 @@ def find_borders(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray, sh
     band = (np.linspace(-0.5, 0.5, BAND_SAMPLES) * BAND_SHARE)[None, :]
     across_y = cy[:, None] + band * (y1 - y0)[:, None]  # (N, K) for vertical borders
     across_x = cx[:, None] + band * (x1 - x0)[:, None]
-    pts = np.empty((n, 4, BAND_SAMPLES, len(t), 2))
+    # Each profile is a short straight segment across a border: only its two ends are projected
+    # (a homography keeps lines straight; over a few mm its spacing is even to a thousandth).
+    ends = np.empty((n, 4, BAND_SAMPLES, 2, 2))
     for side, (line, across, vertical) in enumerate(((x0, across_y, True), (x1, across_y, True),
                                                      (y0, across_x, False), (y1, across_x, False))):
-        along = line[:, None, None] + t[None, None, :]
-        acr = np.broadcast_to(across[:, :, None], (n, BAND_SAMPLES, len(t)))
-        along = np.broadcast_to(along, (n, BAND_SAMPLES, len(t)))
-        pts[:, side, :, :, 0] = along if vertical else acr
-        pts[:, side, :, :, 1] = acr if vertical else along
-    px = _project(homography, pts.reshape(-1, 2)).astype(np.float32).reshape(-1, len(t), 2)
-    values = cv2.remap(gray, px[..., 0], px[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for end, offset in enumerate((t[0], t[-1])):
+            ends[:, side, :, end, 0 if vertical else 1] = (line + offset)[:, None]
+            ends[:, side, :, end, 1 if vertical else 0] = across
+    ends_px = _project(homography, ends.reshape(-1, 2)).reshape(-1, 2, 2).astype(np.float32)
+    share = np.linspace(0.0, 1.0, len(t), dtype=np.float32)[None, :]
+    start, span = ends_px[:, 0, :], ends_px[:, 1, :] - ends_px[:, 0, :]
+    map_x = start[:, 0:1] + span[:, 0:1] * share
+    map_y = start[:, 1:2] + span[:, 1:2] * share
+    values = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     profiles = values.reshape(n, 4, BAND_SAMPLES, len(t)).astype(np.float32).mean(axis=2)
     white = np.maximum(profiles.reshape(n, -1).max(axis=1), 1.0)
     dark = 1.0 - profiles / white[:, None, None]
