@@ -1,10 +1,13 @@
-"""Registration: a homography from layout points to image pixels via the four corner marks.
+"""Registration: layout points to image pixels, via the corner marks and the printed boxes.
 
 The QR code's corners give a first estimate (orientation, scale, position);
 each registration mark is then searched near where that estimate puts it,
 nearest to the QR first so that the estimate improves as marks are found. The
-final homography is fitted on the four mark centres; the QR corners, which it
-was not fitted on, measure the registration error.
+homography is fitted on the four mark centres, or on three and the QR corners
+(a folded or covered corner); the boxes nearest each corner confirm it. Then
+the printed box borders correct it locally (scan.omr.refine) for paper that
+does not lie flat: a layout point p maps to ``homography(p + field(p))``. The
+QR corners measure the registration error.
 """
 
 from __future__ import annotations
