@@ -230,3 +230,16 @@ def test_fax_standard_resolution_reads(pack, index: int) -> None:  # type: ignor
     result = identify_and_read(as_page(photo.gray, dpi=FAX_DPI[0]), 1, known, {pack.layout.case})
     assert result.status == "identified" and result.reason is None
     assert _errors(result, truth) == (0, 0)
+
+
+def test_marks_decide_when_no_box_border_can_be_seen(pack, marked) -> None:  # type: ignore[no-untyped-def]
+    image, _ = marked
+    page = pack.layout.pages[PAGE]
+    faded = image.copy()
+    scale = DPI / 72
+    for box in page.boxes:  # every printed border gone (pale print, a 1-bit scan that lost it)
+        x0, y0, x1, y1 = (round(v * scale) for v in box.rect_pt)
+        cv2.rectangle(faded, (x0, y0), (x1, y1), 255, 3)
+    registration = _register(page, rotate(faded, 2))
+    assert registration.ok and registration.marks_found == 4
+    assert registration.field is None  # nothing to refine on: the homography alone

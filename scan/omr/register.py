@@ -227,13 +227,15 @@ def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray]
     marks_pt = np.array(page.marks_pt, dtype=np.float64)
     rects = _corner_boxes(page)
     candidates: list[tuple[np.ndarray, list[int]]] = []
+    agreeing: np.ndarray | None = None  # four marks that agree with the QR code
     if len(found) == 4:
         fitted, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
         if fitted is not None:
             homography = np.asarray(fitted, np.float64)
-            if _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM and (
-                    not len(rects) or _corner_shares(gray, homography, rects).min() >= VERIFY_MIN_SHARE):
-                return homography, list(found)
+            if _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM:
+                if not len(rects) or _corner_shares(gray, homography, rects).min() >= VERIFY_MIN_SHARE:
+                    return homography, list(found)
+                agreeing = homography
             candidates.append((homography, list(found)))
     for subset in itertools.combinations(sorted(found), 3):
         src = np.vstack([marks_pt[list(subset)], qr_pt])
@@ -249,7 +251,8 @@ def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray]
         if share > best[0]:
             best = (share, candidate, used)
     if best[0] < VERIFY_MIN_SHARE:
-        return None, []
+        # No box borders to be seen (pale print, a 1-bit scan that lost them): the marks decide.
+        return (agreeing, list(found)) if agreeing is not None else (None, [])
     return best[1], best[2]
 
 
