@@ -17,6 +17,7 @@ import numpy as np
 from scan.identify import QrRead, find_qr, is_blank, qr_symbol_pt
 from scan.inputs import PageImage, SourceReader
 from scan.omr.decide import decide_page, page_quality, page_reason
+from scan.omr.lighting import even_light
 from scan.omr.measure import measure_boxes
 from scan.omr.register import Registration, register_page
 from scan.paths import page_image_path, region_image_path, sha256_bytes, write_atomic
@@ -98,6 +99,7 @@ def region_ink(crop: np.ndarray) -> float:
 def read_layout_page(gray: np.ndarray, page: PageLayout, registration: Registration,
                      colour: np.ndarray | None = None) -> tuple[tuple[BoxRead, ...], tuple[RegionCrop, ...], float]:
     """Measure and decide every box of a registered page; crop its free-text regions."""
+    gray, colour = even_light(gray, colour, registration, page.boxes)
     measures = measure_boxes(gray, registration.homography, registration.placed(page.boxes), registration.px_per_mm,
                              colour=colour)
     decisions = decide_page(page.boxes, measures, registered=registration.ok)

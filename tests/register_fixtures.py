@@ -26,6 +26,13 @@ PROBE_SPACING_MM = 9.0
 PROBE_SEARCH_MM = 4.2
 #: A probe pixel belongs to a dot when darker than this (the probe is white paper).
 PROBE_LEVEL = 128
+#: In the probe (white sheet on a table no lighter than ~170), the sheet is brighter than this.
+SHEET_LEVEL = 200
+#: A near-black desk: the table's light is cut to this share.
+DARK_TABLE_GAIN = 0.35
+#: Shadow band: its width as a share of the frame, and the softness of its edges.
+BAND_WIDTH_SHARE = (0.12, 0.3)
+BAND_SOFT_SHARE = 0.015
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,8 +67,12 @@ def probe_boxes(page: PageLayout) -> list[int]:
 
 
 def degrade_with_truth(image: np.ndarray, page: PageLayout, profile: ScanProfile, seed: int,
-                       dpi: float) -> Photo:
-    """Degrade ``image`` (a page rendered at ``dpi``) and measure where the probed box centres went."""
+                       dpi: float, *, band: float = 0.0, dark_table: bool = False) -> Photo:
+    """Degrade ``image`` (a page rendered at ``dpi``) and measure where the probed box centres went.
+
+    ``band`` adds a shadow band of that depth across the page (an arm or the phone between
+    lamp and paper); ``dark_table`` puts the sheet on a near-black desk.
+    """
     degraded = degrade_page(image, profile, np.random.default_rng(seed), int(dpi))
     gray = degraded.image if degraded.image.ndim == 2 else cv2.cvtColor(degraded.image, cv2.COLOR_RGB2GRAY)
     scale = dpi / 72
@@ -97,7 +108,32 @@ def degrade_with_truth(image: np.ndarray, page: PageLayout, profile: ScanProfile
         here = cv2.perspectiveTransform(np.array([[flat_px[i], flat_px[i] + correction]]).reshape(-1, 1, 2),
                                         homography).reshape(-1, 2)
         truth[index] = found[i] + (here[1] - here[0])
+    rng = np.random.default_rng(seed + 1)
+    if dark_table:
+        # The sheet: the outline of the largest bright area of the probe, filled (the probe's dots inside it).
+        contours, _ = cv2.findContours((probe_out > SHEET_LEVEL).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        sheet = np.zeros_like(gray)
+        cv2.drawContours(sheet, [max(contours, key=cv2.contourArea)], -1, 1, -1)
+        sheet = cv2.erode(sheet, np.ones((3, 3), np.uint8))
+        gray = np.where(sheet > 0, gray, (gray * DARK_TABLE_GAIN).astype(np.uint8))
+    if band > 0:
+        gray = shadow_band(gray, band, rng)
     return Photo(gray=gray, truth_px=truth, px_per_mm=px_per_mm)
+
+
+def shadow_band(gray: np.ndarray, depth: float, rng: np.random.Generator) -> np.ndarray:
+    """A soft shadow strip of ``depth`` (share of light lost) across the frame at a random angle."""
+    height, width = gray.shape[:2]
+    yy, xx = np.mgrid[0:height:8, 0:width:8].astype(np.float32)
+    angle = rng.uniform(0, np.pi)
+    across = np.cos(angle) * (xx - width / 2) + np.sin(angle) * (yy - height / 2)
+    centre = rng.uniform(-0.25, 0.25) * max(width, height)
+    half = rng.uniform(*BAND_WIDTH_SHARE) * max(width, height) / 2
+    soft = BAND_SOFT_SHARE * max(width, height)
+    inside = 1 / (1 + np.exp((np.abs(across - centre) - half) / soft))
+    gain = cv2.resize((1.0 - depth * inside).astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.clip(gray * gain, 0, 255).astype(np.uint8)
 
 
 def _dot_centres(image: np.ndarray, points: np.ndarray, homography: np.ndarray, radius: float) -> np.ndarray:
@@ -152,10 +188,11 @@ def box_centres_px(page: PageLayout, dpi: float) -> dict[int, np.ndarray]:
             for i, b in enumerate(page.boxes)}
 
 
-def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
+def fax(image: np.ndarray, page: PageLayout, dpi: float, resolution: tuple[float, float] = FAX_DPI) -> Photo:
     """The page (rendered at ``dpi``) sent by fax at standard resolution, resampled to square pixels.
 
     Like intake does it: the 204 x 98 dpi bitonal image is stretched to 204 x 204 dpi (linear).
+    With a square ``resolution`` it is a bitonal scan at that resolution.
     """
     height, width = image.shape[:2]
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), FAX_SKEW_DEG, 1.0)
@@ -164,11 +201,11 @@ def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
     askew = stretch @ np.vstack([turn, [0.0, 0.0, 1.0]])
     sheet = cv2.warpAffine(image, askew[:2], (width, round(height * FAX_STRETCH)), flags=cv2.INTER_LINEAR,
                            borderValue=255)
-    fx, fy = FAX_DPI[0] / dpi, FAX_DPI[1] / dpi
+    fx, fy = resolution[0] / dpi, resolution[1] / dpi
     size = (round(sheet.shape[1] * fx), round(sheet.shape[0] * fy))
     low = cv2.resize(sheet, size, interpolation=cv2.INTER_AREA)
     bitonal = np.where(low < FAX_LEVEL, 0, 255).astype(np.uint8)
-    up = FAX_DPI[0] / FAX_DPI[1]
+    up = resolution[0] / resolution[1]
     square = cv2.resize(bitonal, (size[0], round(size[1] * up)), interpolation=cv2.INTER_LINEAR)
 
     def resample(scale_x: float, scale_y: float) -> np.ndarray:
@@ -177,4 +214,4 @@ def fax(image: np.ndarray, page: PageLayout, dpi: float) -> Photo:
     matrix = (resample(1.0, square.shape[0] / low.shape[0])
               @ resample(low.shape[1] / sheet.shape[1], low.shape[0] / sheet.shape[0]) @ askew)
     truth = {i: (matrix @ np.array([p[0], p[1], 1.0]))[:2] for i, p in box_centres_px(page, dpi).items()}
-    return Photo(gray=square, truth_px=truth, px_per_mm=FAX_DPI[0] / MM_PER_INCH)
+    return Photo(gray=square, truth_px=truth, px_per_mm=resolution[0] / MM_PER_INCH)

@@ -36,7 +36,7 @@ ANCHOR_WEIGHT = 4.0
 #: label beside it) are left out.
 OUTLIER_MM = 0.35
 #: Boxes are searched in this many rounds, nearest to the registration marks first.
-ROUNDS = 4
+ROUNDS = 3
 #: How far (mm) each box border is looked for around its prediction: in the first round
 #: below half the 5 mm pitch of the timeline boxes, so a neighbour's border cannot be
 #: taken for the box's own; afterwards around what the nearer boxes predict.
@@ -73,13 +73,19 @@ class LocalField:
         if not keep.any() or not len(query):
             return out
         p, v, w = self.points[keep], self.values[keep], self.weights[keep]
-        d2 = (query[:, None, 0] - p[None, :, 0]) ** 2 + (query[:, None, 1] - p[None, :, 1]) ** 2
+        # Squared distances, in single precision (points are at most ~900 pt apart, sigma ~25 pt).
+        q32, p32 = query.astype(np.float32), p.astype(np.float32)
+        d2 = q32 @ (-2.0 * p32.T)
+        d2 += (p32 * p32).sum(1)[None, :]
+        d2 += (q32 * q32).sum(1)[:, None]
         # Relative to the nearest point: far from every measurement the nearest ones still count.
-        g = np.exp((d2.min(axis=1, keepdims=True) - d2) / (2 * self.sigma_pt ** 2)) * w[None, :]
+        d2 -= d2.min(axis=1, keepdims=True)
+        d2 *= np.float32(-0.5 / self.sigma_pt ** 2)
+        g = np.exp(d2, out=d2)
         x, y = p[:, 0], p[:, 1]
-        features = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y, v[:, 0], v[:, 1], x * v[:, 0],
-                             x * v[:, 1], y * v[:, 0], y * v[:, 1]], 1)
-        m = g @ features  # weighted sums per query, (N, 12)
+        features = np.stack([w, w * x, w * y, w * x * x, w * x * y, w * y * y, w * v[:, 0], w * v[:, 1],
+                             w * x * v[:, 0], w * x * v[:, 1], w * y * v[:, 0], w * y * v[:, 1]], 1)
+        m = g.astype(np.float64) @ features  # weighted sums per query, (N, 12)
         qx, qy = query[:, 0], query[:, 1]
         s0 = m[:, 0]
         sx, sy = m[:, 1] - qx * s0, m[:, 2] - qy * s0  # moments about the query point
@@ -87,11 +93,16 @@ class LocalField:
         sxy = m[:, 4] - qx * m[:, 2] - qy * m[:, 1] + qx * qy * s0
         syy = m[:, 5] - 2 * qy * m[:, 2] + qy * qy * s0
         ridge = SLOPE_RIDGE * s0 * self.sigma_pt ** 2
-        normal = np.stack([np.stack([s0, sx, sy], 1), np.stack([sx, sxx + ridge, sxy], 1),
-                           np.stack([sy, sxy, syy + ridge], 1)], 1)
+        sxx, syy = sxx + ridge, syy + ridge
         sv = m[:, 6:8]
-        rhs = np.stack([sv, m[:, 8:10] - qx[:, None] * sv, m[:, 10:12] - qy[:, None] * sv], 1)  # (N, 3, 2)
-        return np.linalg.solve(normal, rhs)[:, 0, :]
+        sxv = m[:, 8:10] - qx[:, None] * sv
+        syv = m[:, 10:12] - qy[:, None] * sv
+        # The fit's value at the query point (its intercept), by Cramer's rule on the 3x3 normal equations.
+        minor = sxx * syy - sxy * sxy
+        det = s0 * minor - sx * (sx * syy - sxy * sy) + sy * (sx * sxy - sxx * sy)
+        num = (sv * minor[:, None] - sx[:, None] * (sxv * syy[:, None] - sxy[:, None] * syv)
+               + sy[:, None] * (sxv * sxy[:, None] - sxx[:, None] * syv))
+        return np.where(det[:, None] > 0, num / np.where(det > 0, det, 1.0)[:, None], 0.0)
 
 
 @dataclass(frozen=True)
@@ -126,16 +137,20 @@ def find_borders(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray, sh
     band = (np.linspace(-0.5, 0.5, BAND_SAMPLES) * BAND_SHARE)[None, :]
     across_y = cy[:, None] + band * (y1 - y0)[:, None]  # (N, K) for vertical borders
     across_x = cx[:, None] + band * (x1 - x0)[:, None]
-    pts = np.empty((n, 4, BAND_SAMPLES, len(t), 2))
+    # Each profile is a short straight segment across a border: only its two ends are projected
+    # (a homography keeps lines straight; over a few mm its spacing is even to a thousandth).
+    ends = np.empty((n, 4, BAND_SAMPLES, 2, 2))
     for side, (line, across, vertical) in enumerate(((x0, across_y, True), (x1, across_y, True),
                                                      (y0, across_x, False), (y1, across_x, False))):
-        along = line[:, None, None] + t[None, None, :]
-        acr = np.broadcast_to(across[:, :, None], (n, BAND_SAMPLES, len(t)))
-        along = np.broadcast_to(along, (n, BAND_SAMPLES, len(t)))
-        pts[:, side, :, :, 0] = along if vertical else acr
-        pts[:, side, :, :, 1] = acr if vertical else along
-    px = _project(homography, pts.reshape(-1, 2)).astype(np.float32).reshape(-1, len(t), 2)
-    values = cv2.remap(gray, px[..., 0], px[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        for end, offset in enumerate((t[0], t[-1])):
+            ends[:, side, :, end, 0 if vertical else 1] = (line + offset)[:, None]
+            ends[:, side, :, end, 1 if vertical else 0] = across
+    ends_px = _project(homography, ends.reshape(-1, 2)).reshape(-1, 2, 2).astype(np.float32)
+    share = np.linspace(0.0, 1.0, len(t), dtype=np.float32)[None, :]
+    start, span = ends_px[:, 0, :], ends_px[:, 1, :] - ends_px[:, 0, :]
+    map_x = start[:, 0:1] + span[:, 0:1] * share
+    map_y = start[:, 1:2] + span[:, 1:2] * share
+    values = cv2.remap(gray, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     profiles = values.reshape(n, 4, BAND_SAMPLES, len(t)).astype(np.float32).mean(axis=2)
     white = np.maximum(profiles.reshape(n, -1).max(axis=1), 1.0)
     dark = 1.0 - profiles / white[:, None, None]
@@ -176,6 +191,7 @@ def refine(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray, anchors_
     order = np.argsort(distance, kind="stable")
     measured = np.zeros((len(rects), 2))
     weights = np.zeros(len(rects))
+    residual = np.full(len(rects), np.inf)
     done = np.zeros(len(rects), bool)
     field = LocalField(anchors, anchor_values, anchor_weights)
     limit = OUTLIER_MM * POINTS_PER_MM
@@ -188,15 +204,14 @@ def refine(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray, anchors_
         measured[batch] = shift + offsets
         weights[batch] = found.all(axis=1).astype(np.float64)
         done[batch] = True
-        # Fit on what is known so far, leave out what disagrees with it, fit again.
-        first = LocalField(np.vstack([anchors, centres[done]]), np.vstack([anchor_values, measured[done]]),
-                           np.concatenate([anchor_weights, weights[done]]))
-        residual = np.hypot(*(measured[done] - first.at(centres[done])).T)
-        weights[done] = np.where(residual > limit, 0.0, weights[done])
-        field = LocalField(np.vstack([anchors, centres[done]]), np.vstack([anchor_values, measured[done]]),
-                           np.concatenate([anchor_weights, weights[done]]))
-    residual = np.hypot(*(measured - field.at(centres)).T)
-    good = (weights > 0) & (residual <= limit)
+        # Fit on what is known so far, leave out this round's boxes that disagree with it, fit again.
+        points = np.vstack([anchors, centres[done]])
+        values = np.vstack([anchor_values, measured[done]])
+        first = LocalField(points, values, np.concatenate([anchor_weights, weights[done]]))
+        residual[batch] = np.hypot(*(measured[batch] - first.at(centres[batch])).T)
+        weights[batch] = np.where(residual[batch] > limit, 0.0, weights[batch])
+        field = LocalField(points, values, np.concatenate([anchor_weights, weights[done]]))
+    good = weights > 0
     distances = residual[good]
     residual_mm = float(np.percentile(distances, 90)) / POINTS_PER_MM if len(distances) else float("inf")
     return Refinement(field=field, boxes_used=int(good.sum()), boxes_total=len(rects), residual_mm=residual_mm)

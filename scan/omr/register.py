@@ -1,10 +1,13 @@
-"""Registration: a homography from layout points to image pixels via the four corner marks.
+"""Registration: layout points to image pixels, via the corner marks and the printed boxes.
 
 The QR code's corners give a first estimate (orientation, scale, position);
 each registration mark is then searched near where that estimate puts it,
 nearest to the QR first so that the estimate improves as marks are found. The
-final homography is fitted on the four mark centres; the QR corners, which it
-was not fitted on, measure the registration error.
+homography is fitted on the four mark centres, or on three and the QR corners
+(a folded or covered corner); the boxes nearest each corner confirm it. Then
+the printed box borders correct it locally (scan.omr.refine) for paper that
+does not lie flat: a layout point p maps to ``homography(p + field(p))``. The
+QR corners measure the registration error.
 """
 
 from __future__ import annotations
@@ -52,9 +55,13 @@ MIN_MARKS = 3
 #: Four marks agree with the QR code when its corners lie this close (mm) to where they put them
 #: (a curled sheet moves the QR code a little against the corner marks).
 QR_AGREEMENT_MM = 1.0
-#: Candidate homographies are checked on one box per cell of this size (pt): the share of those
-#: whose printed borders lie within VERIFY_SEARCH_MM of where it puts them, at least VERIFY_MIN_SHARE.
-VERIFY_CELL_PT = 36.0
+#: The local correction is used when at least this many boxes, and this share of them, show their borders.
+LOCAL_MIN_BOXES = 8
+LOCAL_MIN_SHARE = 0.25
+#: Candidate homographies are checked on the VERIFY_BOXES boxes nearest each mark (where a sheet's
+#: curl is least): the share of those whose printed borders lie within VERIFY_SEARCH_MM of where
+#: it puts them must be at least VERIFY_MIN_SHARE (at every corner, for four marks taken as found).
+VERIFY_BOXES = 6
 VERIFY_SEARCH_MM = 2.2
 VERIFY_MIN_SHARE = 0.5
 
@@ -161,26 +168,22 @@ def _find_mark(gray: np.ndarray, centre: np.ndarray, radius_px: float, side_px: 
     dark = float(window.min())
     level = min((dark + white) / 2, MARK_LEVEL * white)
     binary = (window < level).astype(np.uint8)
-    count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    _, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     expected_area = side_px * side_px
+    bx, by, bw, bh, area = (stats[1:, i] for i in range(5))
+    # Mark-sized, squarish, solid components, not cut by the window's edge (those are not whole marks).
+    keep = ((area >= MARK_AREA_MIN * expected_area) & (area <= MARK_AREA_MAX * expected_area)
+            & (bw >= MARK_SIDE_MIN * side_px) & (bw <= MARK_SIDE_MAX * side_px)
+            & (bh >= MARK_SIDE_MIN * side_px) & (bh <= MARK_SIDE_MAX * side_px)
+            & (area >= MARK_FILL_MIN * bw * bh)
+            & (bx > 0) & (by > 0) & (bx + bw < window.shape[1]) & (by + bh < window.shape[0]))
     best: tuple[float, np.ndarray] | None = None
-    for label in range(1, count):
-        bx, by, bw, bh, area = (int(v) for v in stats[label])
-        if not MARK_AREA_MIN * expected_area <= area <= MARK_AREA_MAX * expected_area:
-            continue
-        if not (MARK_SIDE_MIN * side_px <= bw <= MARK_SIDE_MAX * side_px
-                and MARK_SIDE_MIN * side_px <= bh <= MARK_SIDE_MAX * side_px):
-            continue
-        if area < MARK_FILL_MIN * bw * bh:
-            continue
-        # Components cut by the window's edge are not whole marks.
-        if bx == 0 or by == 0 or bx + bw >= window.shape[1] or by + bh >= window.shape[0]:
-            continue
+    for label in (np.flatnonzero(keep) + 1).tolist():
         if not _isolated(binary, stats[label], side_px):
             continue
         point = centroids[label] + np.array([x0, y0], dtype=np.float64)
         distance = float(np.hypot(*(point - centre))) / radius_px
-        score = distance + abs(math.log(area / expected_area))
+        score = distance + abs(math.log(float(stats[label, 4]) / expected_area))
         if best is None or score < best[0]:
             best = (score, point)
     return None if best is None else best[1]
@@ -193,32 +196,46 @@ def _qr_error_mm(homography: np.ndarray, qr_pt: np.ndarray, qr_px: np.ndarray) -
     return residual / scale if scale > 0 else float("inf")
 
 
-def _sample_boxes(page: PageLayout) -> np.ndarray:
-    """One box per cell of VERIFY_CELL_PT, spread over the page: (N, 4) rectangles in points."""
-    cells: dict[tuple[int, int], tuple[float, float, float, float]] = {}
-    for box in page.boxes:
-        x0, y0 = box.rect_pt[:2]
-        cells.setdefault((int(x0 // VERIFY_CELL_PT), int(y0 // VERIFY_CELL_PT)), box.rect_pt)
-    return np.array(list(cells.values()), np.float64).reshape(-1, 4)
+def _corner_boxes(page: PageLayout) -> np.ndarray:
+    """Per registration mark, the VERIFY_BOXES boxes nearest to it: (4 * k, 4) rectangles in points."""
+    if not page.boxes:
+        return np.zeros((0, 4))
+    rects = np.array([b.rect_pt for b in page.boxes], np.float64)
+    centres = np.stack([(rects[:, 0] + rects[:, 2]) / 2, (rects[:, 1] + rects[:, 3]) / 2], 1)
+    k = min(VERIFY_BOXES, len(rects))
+    nearest = [np.argsort(np.hypot(*(centres - np.array(mark)).T))[:k] for mark in page.marks_pt]
+    return rects[np.concatenate(nearest)]
+
+
+def _corner_shares(gray: np.ndarray, homography: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """Per mark, the share of its nearest boxes whose printed borders lie where ``homography`` puts them."""
+    _, ok = find_borders(gray, homography, rects, np.zeros((len(rects), 2)), VERIFY_SEARCH_MM * POINTS_PER_MM)
+    return ok.all(axis=1).reshape(4, -1).mean(axis=1)
 
 
 def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray], qr_pt: np.ndarray,
                 qr_px: np.ndarray) -> tuple[np.ndarray | None, list[int]]:
     """Homography from the marks found (with the QR corners when only three are), and which marks it uses.
 
-    Four marks that agree with the QR code are taken as they are. Otherwise one of them may be
-    something else (a filled box near a folded corner): each set of three, with the QR corners,
-    is tried, and the one under which most of a sample of printed boxes lie where it puts them wins.
+    Four marks are taken as they are when the QR code and the boxes near every corner lie where
+    they put them. Otherwise one of them may be something else (a stamp or filled box near a
+    folded corner): each set of three, with the QR corners, is tried as well, and the one that
+    puts most boxes near the corners where the image shows them wins.
     """
     if len(found) < MIN_MARKS:
         return None, list(found)
     marks_pt = np.array(page.marks_pt, dtype=np.float64)
+    rects = _corner_boxes(page)
     candidates: list[tuple[np.ndarray, list[int]]] = []
+    agreeing: np.ndarray | None = None  # four marks that agree with the QR code
     if len(found) == 4:
-        homography, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
-        if homography is not None and _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM:
-            return homography, list(found)
-        if homography is not None:
+        fitted, _ = cv2.findHomography(marks_pt[list(found)], np.array(list(found.values())), 0)
+        if fitted is not None:
+            homography = np.asarray(fitted, np.float64)
+            if _qr_error_mm(homography, qr_pt, qr_px) <= QR_AGREEMENT_MM:
+                if not len(rects) or _corner_shares(gray, homography, rects).min() >= VERIFY_MIN_SHARE:
+                    return homography, list(found)
+                agreeing = homography
             candidates.append((homography, list(found)))
     for subset in itertools.combinations(sorted(found), 3):
         src = np.vstack([marks_pt[list(subset)], qr_pt])
@@ -226,22 +243,25 @@ def _from_marks(gray: np.ndarray, page: PageLayout, found: dict[int, np.ndarray]
         fitted, _ = cv2.findHomography(src, dst, 0)
         if fitted is not None:
             candidates.append((np.asarray(fitted, np.float64), list(subset)))
-    sample = _sample_boxes(page)
-    if not len(sample):
+    if not len(rects):
         return (candidates[0] if len(candidates) == 1 else (None, []))
     best: tuple[float, np.ndarray | None, list[int]] = (-1.0, None, [])
-    for candidate, used in candidates:
-        _, ok = find_borders(gray, candidate, sample, np.zeros((len(sample), 2)), VERIFY_SEARCH_MM * POINTS_PER_MM)
-        share = float(ok.all(axis=1).mean())
+    for candidate, used in candidates:  # four marks first: they win a tie
+        share = float(_corner_shares(gray, candidate, rects).mean())
         if share > best[0]:
             best = (share, candidate, used)
     if best[0] < VERIFY_MIN_SHARE:
-        return None, []
+        # No box borders to be seen (pale print, a 1-bit scan that lost them): the marks decide.
+        return (agreeing, list(found)) if agreeing is not None else (None, [])
     return best[1], best[2]
 
 
-def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: np.ndarray) -> Registration:
-    """Fit layout points -> image pixels for one page from its QR corners and its four marks."""
+def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: np.ndarray, *,
+                  local: bool = True) -> Registration:
+    """Fit layout points -> image pixels for one page from its QR corners and its marks.
+
+    With ``local`` (the default) the printed box borders then correct the mapping locally.
+    """
     estimate = _fit_similarity(qr_pt, qr_px)
     marks_pt = np.array(page.marks_pt, dtype=np.float64)
     qr_centre = qr_pt.mean(axis=0)
@@ -274,12 +294,14 @@ def register_page(gray: np.ndarray, page: PageLayout, qr_pt: np.ndarray, qr_px: 
         if refined is not None:
             homography, box_error_mm = refined
     field = None
-    if homography is not None and page.boxes:
+    if local and homography is not None and page.boxes:
         anchors = marks_pt[list(found)]
         back = project(np.linalg.inv(homography), np.array(list(found.values())).reshape(-1, 2))
-        local = refine(gray, homography, np.array([b.rect_pt for b in page.boxes], np.float64), anchors,
-                       back - anchors)
-        field = local.field
+        rects = np.array([b.rect_pt for b in page.boxes], np.float64)
+        refined_locally = refine(gray, homography, rects, anchors, back - anchors)
+        # Too few borders seen (a faded or heavily written page): the homography alone is the better guess.
+        if refined_locally.boxes_used >= max(LOCAL_MIN_BOXES, LOCAL_MIN_SHARE * len(rects)):
+            field = refined_locally.field
     reason = None
     if homography is None:
         homography, reason = estimate, "misregistered"
