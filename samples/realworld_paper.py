@@ -27,8 +27,10 @@ from softa.layout import POINTS_PER_MM, Box, PageLayout, Rect, Region
 
 #: Marks are drawn at this many times the page resolution and averaged down (as in simulate_marks).
 SUPERSAMPLE = 4
-#: A box counts as covered when anything opaque reaches this close (mm) to its printed border.
+#: A box counts as covered when something opaque hides at least COVER_MIN_SHARE of its square (printed
+#: border included, grown by COVER_MARGIN_MM): a corner clipped less than that still reads plainly.
 COVER_MARGIN_MM = 0.3
+COVER_MIN_SHARE = 0.1
 
 
 @dataclass
@@ -150,14 +152,14 @@ def polygon_mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
 
 
 def mark_covered(plan: PagePlan, mask: np.ndarray, why: str) -> None:
-    """Every box (and QR code) that the opaque mask reaches is covered."""
+    """Every box the opaque mask hides enough of is covered; a QR code it reaches at all is hidden."""
     margin = plan.mm(COVER_MARGIN_MM)
     h, w = mask.shape
     for box in plan.page.boxes:
         x0, y0, x1, y1 = plan.rect_px(box.rect_pt)
         sub = mask[max(0, int(y0 - margin)):min(h, math.ceil(y1 + margin)),
                    max(0, int(x0 - margin)):min(w, math.ceil(x1 + margin))]
-        if sub.size and sub.max() > 0:
+        if sub.size and float(sub.mean()) / 255.0 >= COVER_MIN_SHARE:
             truth = plan.truth[box.id]
             truth.covered, truth.why = True, why
     for n, rect in enumerate(qr_rects(plan.page)):
