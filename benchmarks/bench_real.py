@@ -1,6 +1,7 @@
 """Real-world benchmark: the scanner on the paper and files offices, copiers, faxes and phones produce.
 
-Run: ``python benchmarks/bench_real.py [--pages N] [--only NAME ...] [--workers N] [--out DIR] [--json PATH]``
+Run: ``python benchmarks/bench_real.py [--pages N] [--only NAME ...] [--workers N] [--jobs N] [--out DIR]
+[--reuse] [--json PATH]``
 
 Generates every named scenario of ``samples.realworld`` (N form pages each, plus
 the scenario's blank backs), scans each into a fresh database with the real
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import shutil
 import sqlite3
 import sys
@@ -23,6 +25,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -30,7 +33,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from samples.realworld import BY_NAME, SCENARIOS, PackSource, generate, prepare_packs  # noqa: E402
+from samples.realworld import (  # noqa: E402
+    BY_NAME,
+    SCENARIOS,
+    PackSource,
+    Scenario,
+    ScenarioSet,
+    generate,
+    prepare_packs,
+)
 from scan.batch import run_scan  # noqa: E402
 from softa.db import connect, register_case  # noqa: E402
 
@@ -190,6 +201,11 @@ def scan_scenario(folder: Path, db: Path, packs: Sequence[PackSource], workers: 
     return time.perf_counter() - start
 
 
+def _generate(task: tuple[Scenario, Sequence[PackSource], Path, int]) -> ScenarioSet:
+    scenario, packs, folder, pages = task
+    return generate(scenario, packs, folder, pages=pages)
+
+
 def _silent_text(n: int, boxes: int) -> str:
     return f"{n}" if not n else f"{n} (1/{boxes // n})"
 
@@ -211,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, choices=sorted(BY_NAME), metavar="NAME",
                         help="scenarios to run (default all)")
     parser.add_argument("--workers", type=int, default=1, help="scan worker processes (default 1)")
+    parser.add_argument("--jobs", type=int, default=2, help="processes generating the scenarios (default 2)")
     parser.add_argument("--out", type=Path, default=None, help="keep the sets and databases here")
     parser.add_argument("--reuse", action="store_true", help="scan the sets already in --out again")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures as JSON here")
@@ -220,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     packs = prepare_packs(out / "forms", args.pages, chosen)
-    truths = {}
+    truths: dict[str, dict[str, object]] = {}
+    todo = []
     for scenario in chosen:
         folder = out / scenario.name
         truth_json = folder / "truth.json"
@@ -229,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if folder.exists():
             shutil.rmtree(folder)
-        truths[scenario.name] = generate(scenario, packs, folder, pages=args.pages).truth
+        todo.append(scenario)
+    with ProcessPoolExecutor(max(1, args.jobs), mp_context=multiprocessing.get_context("spawn")) as pool:
+        for made in pool.map(_generate, [(s, packs, out / s.name, args.pages) for s in todo]):
+            truths[made.scenario.name] = made.truth
     print(f"{len(chosen)} scenarios, {args.pages} form pages each, made in {time.perf_counter() - t0:.0f} s under {out}")
     print("columns: in = input pages, id = form pages identified, unid = form pages with a legible QR left "
           "unidentified, qr- = form pages with every QR hidden left unidentified, lost = input pages with no "

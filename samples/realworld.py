@@ -54,20 +54,17 @@ from samples.realworld_files import (
     write_tiff_bitonal,
     write_tiff_colour,
 )
+from samples.realworld_marks import CircledBox, CircledLabel, CorrectionFluid, FeltTip, PartialCancel
 from samples.realworld_paper import (
-    Artefact,
     BleedThrough,
     BoxTruth,
-    CircledBox,
-    CircledLabel,
     CoffeeRing,
     DogEar,
-    FeltTip,
     Highlighter,
     PagePlan,
-    PartialCancel,
     PunchHoles,
     StickyNote,
+    TornCorner,
     qr_rects,
 )
 from samples.simulate import fill_page, render_page
@@ -131,6 +128,10 @@ class Scenario:
     print_fade: tuple[float, float] | None = None
 
 
+#: Everything paper can go through or students can do besides the expected tick.
+Artefact = Highlighter | CoffeeRing | StickyNote | DogEar | TornCorner | BleedThrough | PunchHoles | FeltTip \
+    | CircledBox | CircledLabel | PartialCancel | CorrectionFluid
+
 OFFICE_GREY = dataclasses.replace(OFFICE, name="office-grey", streak_share=0.0)
 #: A copier's scan-to-file: straight feed, a little more contrast.
 COPIER = dataclasses.replace(OFFICE, name="copier", streak_share=0.0, gamma=(1.0, 1.3), skew_deg=1.5)
@@ -171,6 +172,11 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("telefoon-krul-schaduw", "telefoonfoto met 3 mm krul en schaduwband op donkere tafel",
              111, "phone", Device(PHONE_CURL, "jpeg-exif", colour=True, dpi=(200, 300), post=(ShadowBand(),),
                                   jpeg_quality=(75, 92))),
+    Scenario("telefoon-krul", "telefoonfoto met 3 mm krul op donkere tafel, zonder schaduw (om krul en schaduw apart te zien)",
+             130, "phone", Device(PHONE_CURL, "jpeg-exif", colour=True, dpi=(200, 300), jpeg_quality=(75, 92))),
+    Scenario("telefoon-schaduwband", "telefoonfoto van een vlak vel met een schaduwband (arm of telefoon) erover",
+             131, "phone", Device(PHONE_FLAT_EXIF, "jpeg-exif", colour=True, dpi=(200, 300), post=(ShadowBand(),),
+                                  jpeg_quality=(75, 92))),
     Scenario("telefoon-exif", "telefoonfoto van een vlak vel, pixels liggend opgeslagen met EXIF-oriëntatie, 72 dpi",
              112, "phone", Device(PHONE_FLAT_EXIF, "jpeg-exif", colour=True, dpi=(200, 300), jpeg_quality=(75, 92))),
     Scenario("markeerstift", "roze (en gele, groene, oranje, blauwe) markeerstift over lege vakjes, kleurenscan",
@@ -201,6 +207,10 @@ SCENARIOS: tuple[Scenario, ...] = (
              126, "scanner", Device(OFFICE_GREY, "pdf-jpx", colour=True, dpi=(200, 300))),
     Scenario("vage-print", "formulier geprint met bijna lege toner: tekst en vakjesranden licht, in banen",
              127, "scanner", _SCANNER_PDF, print_fade=(0.3, 0.6)),
+    Scenario("gescheurde-hoek", "gescheurde hoek: een stuk papier met een registratiemerk (soms vakjes of de QR) ontbreekt",
+             128, "scanner", _SCANNER_PDF, (TornCorner(),)),
+    Scenario("tippex", "fout kruisje weggewerkt met correctievloeistof (Tipp-Ex): de vakjesrand is weg",
+             129, "scanner", _SCANNER_PDF, (CorrectionFluid(),), wants="tick"),
     Scenario("perforatie", "geperforeerd ringbandpapier: gaatjes in de linkermarge",
              124, "scanner", _SCANNER_PDF, (PunchHoles(),)),
 )

@@ -21,16 +21,16 @@ from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from formgen import geometry as g
-from samples.simulate_marks import Ink, blend_ink, mark_box, write_text
+from samples.simulate_marks import Ink, blend_ink, write_text
 from softa.layout import POINTS_PER_MM, Box, PageLayout, Rect, Region
 
 #: Marks are drawn at this many times the page resolution and averaged down (as in simulate_marks).
 SUPERSAMPLE = 4
-#: A box counts as covered when anything opaque reaches this close (mm) to its printed border.
+#: A box counts as covered when something opaque hides at least COVER_MIN_SHARE of its square (printed
+#: border included, grown by COVER_MARGIN_MM): a corner clipped less than that still reads plainly.
 COVER_MARGIN_MM = 0.3
+COVER_MIN_SHARE = 0.1
 
 
 @dataclass
@@ -152,14 +152,14 @@ def polygon_mask(shape: tuple[int, int], polygon: np.ndarray) -> np.ndarray:
 
 
 def mark_covered(plan: PagePlan, mask: np.ndarray, why: str) -> None:
-    """Every box (and QR code) that the opaque mask reaches is covered."""
+    """Every box the opaque mask hides enough of is covered; a QR code it reaches at all is hidden."""
     margin = plan.mm(COVER_MARGIN_MM)
     h, w = mask.shape
     for box in plan.page.boxes:
         x0, y0, x1, y1 = plan.rect_px(box.rect_pt)
         sub = mask[max(0, int(y0 - margin)):min(h, math.ceil(y1 + margin)),
                    max(0, int(x0 - margin)):min(w, math.ceil(x1 + margin))]
-        if sub.size and sub.max() > 0:
+        if sub.size and float(sub.mean()) / 255.0 >= COVER_MIN_SHARE:
             truth = plan.truth[box.id]
             truth.covered, truth.why = True, why
     for n, rect in enumerate(qr_rects(plan.page)):
@@ -169,7 +169,7 @@ def mark_covered(plan: PagePlan, mask: np.ndarray, why: str) -> None:
             plan.qr_hidden[n] = True
 
 
-def _pick(candidates: Sequence[str], share: float, rng: np.random.Generator) -> list[str]:
+def pick(candidates: Sequence[str], share: float, rng: np.random.Generator) -> list[str]:
     """Each candidate with probability ``share``, at least one when there is any: every page shows its artefact."""
     chosen = [c for c in candidates if rng.random() < share]
     if not chosen and candidates:
@@ -177,7 +177,7 @@ def _pick(candidates: Sequence[str], share: float, rng: np.random.Generator) -> 
     return chosen
 
 
-def _page_shape(image: np.ndarray) -> tuple[int, int]:
+def page_shape(image: np.ndarray) -> tuple[int, int]:
     return image.shape[0], image.shape[1]
 
 
@@ -214,7 +214,7 @@ class Highlighter:
             start = np.array([x0 - plan.mm(rng.uniform(0, 6)), cy])
             end = np.array([x1 + plan.mm(rng.uniform(0, 6)), cy + tilt])
             line = np.linspace(start, end, 12) + rng.normal(0, plan.mm(0.25), (12, 2))
-            mask = stroke_mask(_page_shape(image), [line], plan.mm(rng.uniform(*self.width_mm)))
+            mask = stroke_mask(page_shape(image), [line], plan.mm(rng.uniform(*self.width_mm)))
             # The felt tip lays colour unevenly: lengthwise streaks and soft edges.
             streaks = 1.0 - 0.18 * rng.random((mask.shape[0], 1), dtype=np.float32)
             mask = cv2.GaussianBlur((mask * streaks).astype(np.uint8), (0, 0), plan.mm(0.2))
@@ -238,7 +238,7 @@ class CoffeeRing:
 
     def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
         rng = plan.rng
-        shape = _page_shape(image)
+        shape = page_shape(image)
         boxes = plan.page.boxes or ()
         if boxes:
             x0, y0, x1, y1 = plan.rect_px(boxes[int(rng.integers(len(boxes)))].rect_pt)
@@ -278,7 +278,7 @@ class StickyNote:
 
     def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
         rng = plan.rng
-        shape = _page_shape(image)
+        shape = page_shape(image)
         w_mm, h_mm = self.sizes_mm[int(rng.integers(len(self.sizes_mm)))]
         w, h = plan.mm(w_mm), plan.mm(h_mm)
         if self.over == "qr":
@@ -320,7 +320,7 @@ class DogEar:
 
     def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
         rng = plan.rng
-        shape = _page_shape(image)
+        shape = page_shape(image)
         w = shape[1]
         a, b = plan.mm(rng.uniform(*self.leg_mm)), plan.mm(rng.uniform(*self.leg_mm))
         p, q, corner = np.array([w - a, 0.0]), np.array([w, b]), np.array([float(w), 0.0])
@@ -339,163 +339,38 @@ class DogEar:
 
 
 @dataclass(frozen=True)
-class FeltTip:
-    """Ticks made with a felt-tip pen: a thick cross, scribble or check that nearly fills a 4 mm box, corners white."""
+class TornCorner:
+    """A corner torn off: the piece with its registration mark (sometimes boxes, or the QR code) is missing."""
 
-    kind: str = "timeline"
-    share: tuple[float, float] = (0.4, 1.0)
-    width_mm: tuple[float, float] = (0.7, 1.3)
-    colours: tuple[tuple[int, int, int], ...] = ((20, 20, 25), (25, 40, 150), (170, 25, 30), (20, 110, 50))
-    styles: tuple[str, ...] = ("cross", "cross", "cross", "scribble", "check")
-    name: str = "viltstift"
+    leg_mm: tuple[float, float] = (16.0, 45.0)
+    name: str = "gescheurde_hoek"
 
     def plan(self, plan: PagePlan, slot: int) -> None:
-        ticked = [b.id for b in plan.page.boxes if b.kind == self.kind and plan.truth[b.id].value]
-        chosen = _pick(ticked, plan.rng.uniform(*self.share), plan.rng)
-        plan.targets[slot] = chosen
-        plan.skip.update(chosen)
+        """Nothing to plan: the tear takes whatever was there."""
 
     def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
         rng = plan.rng
-        colour = self.colours[int(rng.integers(len(self.colours)))]
-        felt = Ink("felt", colour, (0.9, 1.0), self.width_mm, 0.02)
-        boxes = plan.by_id()
-        for box_id in plan.targets.get(slot, []):
-            style = str(rng.choice(self.styles))
-            mark_box(image, boxes[box_id], style, felt, plan.px_per_pt, rng)
-            plan.truth[box_id].mark = f"felt_{style}"
-
-
-def _ellipse(centre: np.ndarray, rx: float, ry: float, rng: np.random.Generator, *, turns: tuple[float, float] = (0.9, 1.15),
-             tilt_deg: float = 12.0) -> np.ndarray:
-    """A hand-drawn loop: an ellipse, tilted, a bit open or overlapping at its ends."""
-    t = np.linspace(0, 2 * np.pi * rng.uniform(*turns), 64) + rng.uniform(0, 2 * np.pi)
-    wobble = 1 + rng.normal(0, 0.04, 64).cumsum() / 12
-    pts = np.stack([np.cos(t) * rx * wobble, np.sin(t) * ry * wobble], axis=1)
-    a = math.radians(rng.uniform(-tilt_deg, tilt_deg))
-    return pts @ np.array([[math.cos(a), math.sin(a)], [-math.sin(a), math.cos(a)]]) + centre
-
-
-@dataclass(frozen=True)
-class CircledBox:
-    """A box circled instead of ticked (or the circle is all that is left of a correction): ambiguous."""
-
-    share: tuple[float, float] = (0.1, 0.3)
-    radius_mm: tuple[float, float] = (3.2, 5.5)
-    name: str = "omcirkeld"
-
-    def plan(self, plan: PagePlan, slot: int) -> None:
-        ticked = [b.id for b in plan.page.boxes if b.kind == "tick" and plan.truth[b.id].value]
-        chosen = _pick(ticked, plan.rng.uniform(*self.share), plan.rng)
-        plan.targets[slot] = chosen
-        plan.skip.update(chosen)
-        for box_id in chosen:
-            plan.truth[box_id].ambiguous, plan.truth[box_id].why = True, self.name
-
-    def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
-        rng = plan.rng
-        boxes = plan.by_id()
-        for box_id in plan.targets.get(slot, []):
-            x0, y0, x1, y1 = plan.rect_px(boxes[box_id].rect_pt)
-            centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + rng.normal(0, plan.mm(0.4), 2)
-            rx = plan.mm(rng.uniform(*self.radius_mm))
-            loop = _ellipse(centre, rx, rx * rng.uniform(0.75, 1.0), rng)
-            mask = stroke_mask(_page_shape(image), [loop], plan.mm(rng.uniform(*plan.ink.width_mm)))
-            blend_ink(image, mask, (0, 0), plan.ink, rng.uniform(*plan.ink.opacity), rng)
-            plan.truth[box_id].mark = "circle"
-
-
-def _label_centre(box: Box, row: Sequence[Box], px_per_pt: float) -> tuple[np.ndarray, float]:
-    """Where a rating box's printed label sits (pixels) and its width, as formgen prints it."""
-    values = [b.value for b in row if b.value is not None]
-    value = box.value or 0
-    label = f"+{value}" if value > 0 and min(values) < 0 else str(value)
-    width_pt = stringWidth(label, g.FONT_BOLD, g.TEXT_PT)
-    x0, y0, x1, _ = box.rect_pt
-    if len(row) > g.SIDE_LABEL_MAX_VALUES:  # labels above the boxes, centred
-        cx, cy = (x0 + x1) / 2, y0 - g.mm(g.LABEL_GAP_MM) - g.mm(1.1)
-    else:  # labels left of the boxes, right-aligned
-        cx, cy = x0 - g.mm(g.LABEL_GAP_MM) - width_pt / 2, (y0 + box.rect_pt[3]) / 2
-    return np.array([cx, cy]) * px_per_pt, width_pt * px_per_pt
-
-
-@dataclass(frozen=True)
-class CircledLabel:
-    """The rating's printed label (e.g. "+3") circled instead of its box ticked; the loop may cut a neighbour box."""
-
-    share: tuple[float, float] = (0.5, 1.0)
-    pad_mm: tuple[float, float] = (1.0, 3.6)
-    height_mm: tuple[float, float] = (2.2, 3.8)
-    name: str = "cirkel_label"
-
-    def plan(self, plan: PagePlan, slot: int) -> None:
-        rows: dict[str, list[Box]] = {}
-        for box in plan.page.boxes:
-            if box.kind == "rating":
-                rows.setdefault(box.group, []).append(box)
-        single = [ticked[0].id for row in rows.values()
-                  if len(ticked := [b for b in row if plan.truth[b.id].value]) == 1]
-        chosen = _pick(single, plan.rng.uniform(*self.share), plan.rng)
-        groups = {b.group for b in plan.page.boxes if b.id in chosen}
-        for b in plan.page.boxes:
-            if b.group in groups:  # the whole row: which value is meant is for a person to confirm
-                plan.truth[b.id].ambiguous, plan.truth[b.id].why = True, self.name
-        plan.skip.update(chosen)
-        plan.targets[slot] = chosen
-
-    def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
-        rng = plan.rng
-        boxes = plan.by_id()
-        for box_id in plan.targets.get(slot, []):
-            box = boxes[box_id]
-            row = [b for b in plan.page.boxes if b.group == box.group]
-            centre, width = _label_centre(box, row, plan.px_per_pt)
-            rx = width / 2 + plan.mm(rng.uniform(*self.pad_mm))
-            ry = plan.mm(rng.uniform(*self.height_mm))
-            loop = _ellipse(centre + rng.normal(0, plan.mm(0.3), 2), rx, ry, rng, tilt_deg=6.0)
-            mask = stroke_mask(_page_shape(image), [loop], plan.mm(rng.uniform(*plan.ink.width_mm)))
-            blend_ink(image, mask, (0, 0), plan.ink, rng.uniform(*plan.ink.opacity), rng)
-            plan.truth[box_id].mark = "circled_label"
-
-
-@dataclass(frozen=True)
-class PartialCancel:
-    """A cancellation begun and not finished: dense zigzag over 55-80 % of a box (ticked or not): ambiguous."""
-
-    share: float = 0.04
-    cover: tuple[float, float] = (0.55, 0.80)
-    name: str = "gedeeltelijke_doorhaling"
-
-    def plan(self, plan: PagePlan, slot: int) -> None:
-        chosen = _pick([b.id for b in plan.page.boxes if b.kind == "tick"], self.share, plan.rng)
-        plan.targets[slot] = chosen
-        for box_id in chosen:
-            plan.truth[box_id].ambiguous, plan.truth[box_id].why = True, self.name
-
-    def draw(self, image: np.ndarray, plan: PagePlan, slot: int) -> None:
-        rng = plan.rng
-        boxes = plan.by_id()
-        for box_id in plan.targets.get(slot, []):
-            x0, y0, x1, y1 = plan.rect_px(boxes[box_id].rect_pt)
-            part = rng.uniform(*self.cover)
-            side = int(rng.integers(4))
-            if side == 0:
-                x1 = x0 + (x1 - x0) * part
-            elif side == 1:
-                x0 = x1 - (x1 - x0) * part
-            elif side == 2:
-                y1 = y0 + (y1 - y0) * part
-            else:
-                y0 = y1 - (y1 - y0) * part
-            width = plan.mm(rng.uniform(*plan.ink.width_mm))
-            rows = max(4, int((y1 - y0) / max(width * 0.9, 1.0)))
-            ys = np.linspace(y0 + width / 2, y1 - width / 2, rows)
-            xs = np.where(np.arange(rows) % 2 == 0, x0 + width / 2, x1 - width / 2)
-            zigzag = np.stack([xs, ys], axis=1) + rng.normal(0, plan.mm(0.08), (rows, 2))
-            mask = stroke_mask(_page_shape(image), [zigzag], width * 1.3)
-            blend_ink(image, mask, (0, 0), plan.ink, rng.uniform(*plan.ink.opacity), rng)
-            truth = plan.truth[box_id]
-            truth.mark = f"{truth.mark}+partial" if truth.mark else "partial_cancel"
+        shape = page_shape(image)
+        h, w = shape
+        a, b = plan.mm(rng.uniform(*self.leg_mm)), plan.mm(rng.uniform(*self.leg_mm))
+        # A jagged tear from the top edge to the left edge of the top-left corner, then turned to a random corner.
+        t = np.linspace(0, 1, 24)[:, None]
+        tear = np.hstack([a * (1 - t), b * t])
+        normal = np.array([b, a]) / math.hypot(a, b)
+        tear = tear + normal * (np.sin(t * np.pi) * rng.uniform(-0.25, 0.25) * min(a, b)
+                                + rng.normal(0, plan.mm(0.6), (24, 1)))
+        piece = np.vstack([[[-1.0, -1.0]], tear])
+        corner = int(rng.integers(4))
+        if corner in (1, 2):
+            piece[:, 0] = w - piece[:, 0]
+        if corner in (2, 3):
+            piece[:, 1] = h - piece[:, 1]
+        gone = polygon_mask(shape, piece)
+        edge = stroke_mask(shape, [tear if corner == 0 else piece[1:]], plan.mm(0.5))
+        paint(image, edge, (200, 195, 185), 0.5, rng)  # the torn fibres show lighter and rough
+        lid = int(rng.integers(200, 245))
+        cover(image, gone, (lid, lid, lid))
+        mark_covered(plan, gone, self.name)
 
 
 @dataclass(frozen=True)
@@ -541,10 +416,6 @@ class PunchHoles:
         lid = int(rng.integers(40, 230))  # the lid or a darker folder behind the sheet
         for k in range(count):
             y = centre_y + (k - (count - 1) / 2) * pitch
-            hole = np.zeros(_page_shape(image), dtype=np.uint8)
+            hole = np.zeros(page_shape(image), dtype=np.uint8)
             cv2.circle(hole, (int(x * 16), int(y * 16)), int(radius * 16), 255, -1, cv2.LINE_AA, 4)
             cover(image, hole, (lid, lid, lid))
-
-
-Artefact = Highlighter | CoffeeRing | StickyNote | DogEar | FeltTip | CircledBox | CircledLabel | PartialCancel \
-    | BleedThrough | PunchHoles

@@ -32,7 +32,7 @@ MARK_DARK_SHARE = 0.45
 #: Scenarios generated in the file tests: one of each kind of writer, and artefacts with special truth.
 FILE_SCENARIOS = ("tiff16-archief", "kleuren-tiff", "fax-standaard", "bitonaal-150", "compacte-pdf",
                   "pdf-beeldmatrix", "pdf-beeldstroken", "pdf-ocr-laag", "pdf-jpeg2000", "telefoon-exif", "geeltje-qr",
-                  "cirkel-label")
+                  "cirkel-label", "tippex", "gescheurde-hoek")
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +139,9 @@ def test_artefact_truth_flags(made: dict[str, ScenarioSet], packs: list[PackSour
     layout_page = packs[0].layout.page_by_qr(page["qr"])
     assert layout_page is not None and len(qr_rects(layout_page)) >= 1
     assert page["identity_legible"] is False  # the note is over the (only) QR code
+    whited = next(iter(made["tippex"].truth["boxes"].values()))
+    corrected = [t for t in whited.values() if t.get("mark") == "corrected"]
+    assert corrected and all(t["value"] == 0 and t.get("covered") for t in corrected)
     circled = made["cirkel-label"].truth["boxes"]
     rows: dict[str, set[bool]] = {}
     layout_boxes = {b.id: b for b in packs[0].layout.boxes()}
