@@ -21,7 +21,8 @@ from scan.store import begin_source, finish_source, missing_images, rereadable_p
 from scan.summary import FileSummary, ScanSummary
 from softa.db import connect, data_dir, register_case
 from softa.errors import InputFileError, LayoutError, ManifestError
-from softa.layout import CaseLayout, layout_from_json, load_layout
+from softa.layout import CaseLayout, layout_from_json
+from softa.layout_check import load_checked_layout
 from softa.manifest import Manifest, Participant, load_manifest
 
 #: Pages handed to a worker at a time: enough to hide the queue round trip.
@@ -55,9 +56,13 @@ def _manifest_from_layout(layout: CaseLayout) -> Manifest:
                                        for c in codes))
 
 
-def register_layout_file(conn: sqlite3.Connection, layout_file: Path) -> str:
-    """Make a ``<case>_layout.json`` known to the database; return a line for the summary."""
-    layout = load_layout(layout_file)
+def register_layout_file(conn: sqlite3.Connection, layout_file: Path, layout: CaseLayout | None = None) -> str:
+    """Make a ``<case>_layout.json`` known to the database; return a line for the summary.
+
+    ``layout``: the file's layout, already read and checked (else it is read and checked here).
+    """
+    if layout is None:
+        layout = load_checked_layout(layout_file)
     row = conn.execute("SELECT layout_json FROM cases WHERE case_id = ?", (layout.case,)).fetchone()
     if row is not None:
         if layout_from_json(json.loads(row["layout_json"])).to_json() == layout.to_json():
@@ -119,8 +124,10 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
     conn = connect(db_path)
     data = data_dir(db_path)
     clean_leftovers(data)  # temporary files of writes an earlier run could not finish
-    for layout_file in layout_files:
-        line = register_layout_file(conn, layout_file)
+    # Every layout is read and checked before any is registered: a bad one leaves the database as it was.
+    checked = [(layout_file, load_checked_layout(layout_file)) for layout_file in layout_files]
+    for layout_file, layout in checked:
+        line = register_layout_file(conn, layout_file, layout)
         if notes is not None:
             notes.append(line)
     summary = ScanSummary()

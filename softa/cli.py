@@ -79,6 +79,33 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
     click.echo(f"  {'database:':17} {db_path}")
 
 
+@main.command(name="remove-case")
+@click.argument("case")
+@click.option("--with-scans", is_flag=True,
+              help="Also remove the case's scanned pages, their readings and review decisions.")
+@db_option
+@reports_errors
+def remove_case_command(case: str, with_scans: bool, db: Path | None) -> None:
+    """Remove case CASE (its manifest, layout and values) from the database.
+
+    A case with scanned pages is refused unless --with-scans is given; the
+    files those pages came from are then read anew by the next `softa scan`.
+    Page images stay in the data folder. The removal is in the audit log.
+    """
+    import getpass
+
+    from softa.db import connect, remove_case, resolve_db_path
+
+    db_path = resolve_db_path(db)
+    conn = connect(db_path, create=False)
+    try:
+        removed = remove_case(conn, case, with_scans=with_scans, actor=getpass.getuser() or "cli")
+    finally:
+        conn.close()
+    pages = f" met {removed} gescande pagina('s); scan hun bestanden opnieuw om ze weer in te lezen" if removed else ""
+    click.echo(f"Casus {case} verwijderd uit {db_path}{pages}.")
+
+
 def _register_stage_commands() -> None:
     """Add the commands that live with their pipeline stage."""
     from export.cli import export_command, report_command

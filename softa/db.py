@@ -18,8 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from softa.errors import DatabaseError, LayoutError
+from softa.errors import DatabaseError, LayoutError, SoftaError
 from softa.layout import CaseLayout, layout_from_json
+from softa.layout_check import check_layout_text
 from softa.manifest import Manifest, parse_manifest
 
 SCHEMA_VERSION = 1
@@ -267,7 +268,11 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
     different layout: the stored readings refer to the old box positions.
     """
     layout_text = layout.dumps()
-    sha = layout_sha256(layout)
+    check_layout_text(layout_text, f"casus {manifest.case}")
+    if layout.case != manifest.case:
+        raise LayoutError(f"de opmaak van casus {layout.case} hoort niet bij het manifest van casus {manifest.case}",
+                          hint="geef de opmaak en het manifest van dezelfde casus")
+    sha = layout_sha256(layout, layout_text)
     with transaction(conn):
         check_layout_replaceable(conn, manifest.case, sha)
         stamp = now()
@@ -291,9 +296,9 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
              for p in layout.pages for r in p.regions])
 
 
-def layout_sha256(layout: CaseLayout) -> str:
-    """Fingerprint of a layout as stored."""
-    return hashlib.sha256(layout.dumps().encode("utf-8")).hexdigest()
+def layout_sha256(layout: CaseLayout, text: str | None = None) -> str:
+    """Fingerprint of a layout as stored (``text``: its ``dumps()`` when already made)."""
+    return hashlib.sha256((text or layout.dumps()).encode("utf-8")).hexdigest()
 
 
 def check_layout_replaceable(conn: sqlite3.Connection, case_id: str, sha: str) -> None:
@@ -334,3 +339,49 @@ def audit(conn: sqlite3.Connection, *, actor: str, action: str, case_id: str | N
         "INSERT INTO audit_log(at, actor, action, case_id, target, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (now(), actor, action, case_id, target, json.dumps(old, ensure_ascii=False),
          json.dumps(new, ensure_ascii=False), note))
+
+
+#: Page statuses that hold readings of a case's layout (an unidentified page only names the case).
+READ_STATUSES = ("identified", "assigned", "duplicate")
+
+
+def case_scan_count(conn: sqlite3.Connection, case_id: str) -> int:
+    """Scanned pages read against the case's layout (identified, assigned or duplicate)."""
+    return int(conn.execute(
+        f"SELECT COUNT(*) FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,)
+    ).fetchone()[0])
+
+
+def remove_case(conn: sqlite3.Connection, case_id: str, *, with_scans: bool, actor: str) -> int:
+    """Remove a case: its manifest, layout and values; with ``with_scans`` also its scanned pages.
+
+    A case with scanned pages is refused unless ``with_scans``. The files those pages came from are
+    marked pending again, so a later `softa scan` of them reads the pages anew (against the layout
+    registered by then). Page images stay in the data folder (named by content, other rows may
+    share them). Returns the number of scanned pages removed. One transaction; audited.
+    """
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+            known = case_ids(conn)
+            raise LayoutError(f"casus {case_id!r} staat niet in de database",
+                              hint=f"bekende casussen: {', '.join(known)}" if known else "de database heeft geen casussen")
+        scans = case_scan_count(conn, case_id)
+        if scans and not with_scans:
+            raise SoftaError(f"casus {case_id!r} heeft {scans} gescande pagina('s) en is niet verwijderd",
+                             hint="geef --with-scans om de casus met de metingen en beslissingen van die pagina's "
+                                  "te verwijderen")
+        pages = [int(r[0]) for r in conn.execute(
+            f"SELECT id FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,))]
+        sources = {int(r[0]) for r in conn.execute(
+            f"SELECT DISTINCT source_id FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,))}
+        conn.execute("DELETE FROM duplicates WHERE case_id = ?", (case_id,))
+        for table in ("box_values", "region_values", "finding_acceptances"):
+            conn.execute(f"DELETE FROM {table} WHERE case_id = ?", (case_id,))
+        conn.executemany("DELETE FROM box_reads WHERE page_id = ?", [(p,) for p in pages])
+        conn.executemany("DELETE FROM scanned_pages WHERE id = ?", [(p,) for p in pages])
+        conn.executemany("UPDATE source_files SET status = 'pending', completed_at = NULL WHERE id = ?",
+                         [(s,) for s in sources])
+        conn.execute("DELETE FROM cases WHERE case_id = ?", (case_id,))  # layout rows go with it (ON DELETE CASCADE)
+        audit(conn, actor=actor, action="remove_case", case_id=case_id, target=f"case:{case_id}",
+              old={"scanned_pages": len(pages)}, new=None)
+    return len(pages)
