@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -12,8 +13,11 @@ import click
 
 from softa import __version__
 from softa.errors import SoftaError
+from softa.storage import sqlite_error, storage_error
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Exit status after Ctrl-C or SIGTERM, as a shell reports a program stopped by SIGINT (128 + 2).
+INTERRUPTED_EXIT = 130
 
 db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -26,10 +30,17 @@ def reports_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:  # a fault of the disk or database no command caught itself
+                raise (sqlite_error(exc, None) if isinstance(exc, sqlite3.Error) else storage_error(exc)) from exc
         except SoftaError as exc:
             click.echo(f"softa: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("softa: onderbroken; wat al is opgeslagen blijft bewaard (een nieuwe scan gaat verder)",
+                       err=True)
+            sys.exit(INTERRUPTED_EXIT)
 
     return wrapper  # type: ignore[return-value]
 
