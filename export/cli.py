@@ -55,9 +55,11 @@ def export_command(cases: tuple[str, ...], out: Path | None, dataset_dir: Path |
         raise UsageProblem("nothing to export: give --case N --out DIR, --dataset DIR or --format json --out FILE",
                            hint="see `softa export --help`")
     if dataset_dir is not None:
+        from export.atomic import atomic_folder
         from export.dataset import write_dataset
 
-        written = write_dataset(conn, dataset_dir, cases=cases or None, allow_unresolved=allow_unresolved)
+        with atomic_folder(dataset_dir) as staging:  # readers see the old dataset or the new one, never a mix
+            written = write_dataset(conn, staging, cases=cases or None, allow_unresolved=allow_unresolved)
         click.echo(f"Dataset in {dataset_dir}:")
         for path in written.files:
             click.echo(f"  {path.name}")
