@@ -92,3 +92,20 @@ def test_a_killed_export_never_mixes_old_and_new_files(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert _contents(folder) == new
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # leftovers removed
+
+
+def test_a_dataset_export_validates_each_case_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import validate
+    from export.dataset import write_dataset
+
+    case = stored_case(tmp_path / "softa.sqlite", seed=8)
+    calls: list[str] = []
+    real = validate.validate_case
+
+    def counted(conn, case_id):  # type: ignore[no-untyped-def]
+        calls.append(case_id)
+        return real(conn, case_id)
+
+    monkeypatch.setattr(validate, "validate_case", counted)
+    write_dataset(case.conn, tmp_path / "dataset")
+    assert calls == [case.manifest.case]
