@@ -48,8 +48,8 @@ def export_command(cases: tuple[str, ...], out: Path | None, dataset_dir: Path |
             raise UsageProblem("--format json needs --out FILE.json", hint="e.g. softa export --format json --out scan.json")
         from export.machine_json import write_machine_json
 
-        data = write_machine_json(conn, out)
-        click.echo(f"{out}: {len(data['boxes'])} boxes, {len(data['pages'])} pages.")
+        counts = write_machine_json(conn, out)
+        click.echo(f"{out}: {counts['boxes']} boxes, {counts['pages']} pages.")
         return
     if dataset_dir is None and not cases:
         raise UsageProblem("nothing to export: give --case N --out DIR, --dataset DIR or --format json --out FILE",
