@@ -48,6 +48,7 @@ MARKS = 4
 BOX_KINDS = ("tick", "rating", "timeline")
 BOX_FIELDS = {"id", "kind", "rect_pt", "group", "participant", "dimension", "slot", "item", "window", "value", "bin"}
 REGION_FIELDS = {"id", "rect_pt", "label", "dimension", "participant", "slot"}
+#: Box and region fields are passed to their dataclasses: any other field is refused.
 PAGE_FIELDS = {"index", "qr", "size_pt", "form", "participant", "slot", "page", "pages", "marks_pt", "mark_size_pt",
                "qr_rect_pt", "qr_rects_pt", "boxes", "regions"}
 HINT = "gebruik de <casus>_layout.json die `softa forms` schreef (niet met de hand bewerken)"
@@ -104,12 +105,13 @@ def _list(value: Any, where: str, *, length: int | None = None, most: int | None
     return value
 
 
-def _object(value: Any, where: str, fields: set[str], required: set[str]) -> dict[str, Any]:
+def _object(value: Any, where: str, fields: set[str] | None, required: set[str]) -> dict[str, Any]:
+    """A JSON object with the required fields; ``fields``: all it may have (None: others are ignored)."""
     if not isinstance(value, dict):
         raise _Refused(where, f"is {_shown(value)}, geen object")
     for name in sorted(required - set(value)):
         raise _Refused(f"{where}.{name}", "ontbreekt")
-    for name in sorted(set(value) - fields, key=str):
+    for name in sorted(set(value) - fields if fields is not None else (), key=str):
         raise _Refused(f"{where}.{name}", "is geen veld van de opmaak")
     return value
 
@@ -171,7 +173,7 @@ def _check_region(region: Any, where: str, size: tuple[float, float]) -> str:
 def _check_page(page: Any, where: str, n: int, case: str, version: int, seen: dict[str, set[str]]) -> int:
     """Check one page; return its number of boxes."""
     required = PAGE_FIELDS - {"qr_rects_pt"} | ({"qr_rects_pt"} if version >= 2 else set())
-    _object(page, where, PAGE_FIELDS, required)
+    _object(page, where, None, required)  # a later version may add page fields: the reader ignores them
     _integer(page["index"], f"{where}.index", n, n)
     width, height = (_number(v, f"{where}.size_pt[{i}]") for i, v in enumerate(_list(page["size_pt"],
                                                                                       f"{where}.size_pt", length=2)))
@@ -222,7 +224,7 @@ def _check_page(page: Any, where: str, n: int, case: str, version: int, seen: di
 
 
 def _check(data: Any) -> None:
-    _object(data, "opmaak", {"schema", "case", "layout_version", "pages"}, {"schema", "case", "pages"})
+    _object(data, "opmaak", None, {"schema", "case", "pages"})
     schema = data["schema"]
     if isinstance(schema, list | dict) or schema not in SCHEMAS:
         raise _Refused("schema", f"is {_shown(schema)}, niet een van: {', '.join(SCHEMAS)}")
