@@ -42,16 +42,18 @@ def export_command(cases: tuple[str, ...], out: Path | None, dataset_dir: Path |
             raise UsageError("--format json needs --out FILE.json", hint="e.g. softa export --format json --out scan.json")
         from export.machine_json import write_machine_json
 
-        data = write_machine_json(conn, out)
-        click.echo(f"{out}: {len(data['boxes'])} boxes, {len(data['pages'])} pages.")
+        counts = write_machine_json(conn, out)
+        click.echo(f"{out}: {counts['boxes']} boxes, {counts['pages']} pages.")
         return
     if dataset_dir is None and not cases:
         raise UsageError("nothing to export: give --case N --out DIR, --dataset DIR or --format json --out FILE",
                            hint="see `softa export --help`")
     if dataset_dir is not None:
+        from export.atomic import atomic_folder
         from export.dataset import write_dataset
 
-        written = write_dataset(conn, dataset_dir, cases=cases or None, allow_unresolved=allow_unresolved)
+        with atomic_folder(dataset_dir) as staging:  # readers see the old dataset or the new one, never a mix
+            written = write_dataset(conn, staging, cases=cases or None, allow_unresolved=allow_unresolved)
         click.echo(f"Dataset in {dataset_dir}:")
         for path in written.files:
             click.echo(f"  {path.name}")

@@ -32,6 +32,7 @@ from export.wide import wide_tables
 from softa.db import case_ids
 from softa.errors import UnresolvedDataError
 from softa.records import load_case_record
+from validate.model import CaseValidation
 
 TICKS_COLUMNS = ("case", "participant", "slot", "dimension", "item", "window", "value")
 RATINGS_COLUMNS = ("case", "participant", "slot", "dimension", "value")
@@ -82,11 +83,15 @@ def speaking_rows(values: CaseValues) -> list[tuple[object, ...]]:
     return sorted(rows, key=lambda r: (str(r[1]), SLOT_ORDER.get(str(r[2]), 9), r[3]))
 
 
-def _gate(conn: sqlite3.Connection, cases: list[str], allow_unresolved: bool) -> dict[str, list[Problem]]:
-    """Problems per case; refuse (naming every case) unless allowed."""
+def _gate(conn: sqlite3.Connection, cases: list[str], allow_unresolved: bool,
+          validations: dict[str, CaseValidation] | None = None) -> dict[str, list[Problem]]:
+    """Problems per case; refuse (naming every case) unless allowed. Fills ``validations`` (validated once)."""
     problems = {}
     for case in cases:
-        found = find_problems(load_case_record(conn, case), run_validation(conn, case))
+        validation = run_validation(conn, case)
+        if validations is not None:
+            validations[case] = validation
+        found = find_problems(load_case_record(conn, case), validation)
         if found:
             problems[case] = found
     if problems and not allow_unresolved:
@@ -104,8 +109,9 @@ def write_dataset(conn: sqlite3.Connection, out_dir: Path, *, cases: Iterable[st
     selected = sorted(cases) if cases else case_ids(conn)
     if not selected:
         raise UnresolvedDataError("the database has no cases", hint="run `softa forms` and `softa scan` first")
-    _gate(conn, selected, allow_unresolved)
-    all_values = [case_values(conn, case, allow_unresolved=True) for case in selected]
+    validations: dict[str, CaseValidation] = {}
+    _gate(conn, selected, allow_unresolved, validations)
+    all_values = [case_values(conn, case, allow_unresolved=True, validation=validations[case]) for case in selected]
     out_dir.mkdir(parents=True, exist_ok=True)
     files = [
         _write_csv(out_dir / "ticks.csv", TICKS_COLUMNS, (r for v in all_values for r in tick_rows(v))),

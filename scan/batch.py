@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import multiprocessing
+import os
+import signal
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -21,11 +25,17 @@ from scan.store import begin_source, finish_source, missing_images, rereadable_p
 from scan.summary import FileSummary, ScanSummary
 from softa.db import connect, data_dir, register_case
 from softa.errors import InputFileError, LayoutError, ManifestError
-from softa.layout import CaseLayout, layout_from_json, load_layout
+from softa.layout import CaseLayout, layout_from_json
+from softa.layout_check import load_checked_layout
 from softa.manifest import Manifest, Participant, load_manifest
+from softa.storage import check_unchanged, database_faults, file_identity
 
 #: Pages handed to a worker at a time: enough to hide the queue round trip.
 CHUNK_PAGES = 2
+#: How often a worker looks whether its parent is still there; it ends within this time after the parent.
+PARENT_POLL_S = 0.5
+#: Exit status of a worker that ended because its parent was gone.
+WORKER_ORPHAN_EXIT = 3
 #: Minutes per timeline bin (manual: speaking time in 30-second bins).
 BIN_MINUTES = 0.5
 
@@ -55,9 +65,13 @@ def _manifest_from_layout(layout: CaseLayout) -> Manifest:
                                        for c in codes))
 
 
-def register_layout_file(conn: sqlite3.Connection, layout_file: Path) -> str:
-    """Make a ``<case>_layout.json`` known to the database; return a line for the summary."""
-    layout = load_layout(layout_file)
+def register_layout_file(conn: sqlite3.Connection, layout_file: Path, layout: CaseLayout | None = None) -> str:
+    """Make a ``<case>_layout.json`` known to the database; return a line for the summary.
+
+    ``layout``: the file's layout, already read and checked (else it is read and checked here).
+    """
+    if layout is None:
+        layout = load_checked_layout(layout_file)
     row = conn.execute("SELECT layout_json FROM cases WHERE case_id = ?", (layout.case,)).fetchone()
     if row is not None:
         if layout_from_json(json.loads(row["layout_json"])).to_json() == layout.to_json():
@@ -104,7 +118,7 @@ class PageReader:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=init_worker, initargs=self._args)
+                                         initializer=init_scan_worker, initargs=self._args)
 
     def map(self, tasks: Iterable[tuple[str, int, str]]) -> Iterator[PageResult]:
         """The results of the tasks, in their order."""
@@ -113,14 +127,57 @@ class PageReader:
         return self._pool.map(read_page, tasks, chunksize=CHUNK_PAGES)
 
 
+def _watch_parent(parent: int) -> None:
+    """End this worker as soon as its parent is gone (killed, even by SIGKILL): it is re-parented then."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_S)
+    os._exit(WORKER_ORPHAN_EXIT)
+
+
+def init_scan_worker(db_path: str, data: str | None) -> None:
+    """Pool initializer: end with the parent, leave Ctrl-C to the parent, then the pipeline's own set-up."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool; a worker must not print a traceback
+    threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch").start()
+    init_worker(db_path, data)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM ends a scan like Ctrl-C: the page being stored is rolled back, the workers are stopped."""
+    raise KeyboardInterrupt
+
+
 def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] = (), workers: int = 1,
              progress: bool = True, notes: list[str] | None = None) -> ScanSummary:
-    """Scan the inputs into the database; every page ends stored and accounted for in the summary."""
+    """Scan the inputs into the database; every page ends stored and accounted for in the summary.
+
+    Faults of the database or its data folder (disk full, read-only, locked, the file deleted or
+    replaced during the run) end the run with a DatabaseError; what was stored stays, and a rerun
+    goes on where this one stopped.
+    """
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm) if in_main else None
+    try:
+        with database_faults(db_path):
+            return _run_scan(db_path, inputs, layout_files=layout_files, workers=workers, progress=progress,
+                             notes=notes)
+    finally:
+        if in_main and previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path], workers: int,
+              progress: bool, notes: list[str] | None) -> ScanSummary:
     conn = connect(db_path)
+    identity = file_identity(db_path)
+
+    def guard() -> None:
+        check_unchanged(db_path, identity)
     data = data_dir(db_path)
     clean_leftovers(data)  # temporary files of writes an earlier run could not finish
-    for layout_file in layout_files:
-        line = register_layout_file(conn, layout_file)
+    # Every layout is read and checked before any is registered: a bad one leaves the database as it was.
+    checked = [(layout_file, load_checked_layout(layout_file)) for layout_file in layout_files]
+    for layout_file, layout in checked:
+        line = register_layout_file(conn, layout_file, layout)
         if notes is not None:
             notes.append(line)
     summary = ScanSummary()
@@ -139,7 +196,8 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
     try:
         with PageReader(db_path, data, workers) as reader:
             for path in files:
-                summary.files.append(_scan_file(conn, data, path, reader, bar))
+                guard()
+                summary.files.append(_scan_file(conn, data, path, reader, bar, guard))
                 if progress and not live:
                     print(f"[{len(summary.files)}/{len(files)}] {summary.files[-1].progress_line()}",
                           file=sys.stderr, flush=True)
@@ -150,7 +208,8 @@ def run_scan(db_path: Path, inputs: list[Path], *, layout_files: Iterable[Path] 
 
 
 def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
-               pages: PageReader, bar: tqdm) -> FileSummary:
+               pages: PageReader, bar: tqdm, guard: Callable[[], None] = lambda: None) -> FileSummary:
+    """Scan one file; ``guard`` runs after every page stored (it raises when the database was replaced)."""
     fs = FileSummary(path=path)
     try:
         sha, size = sha256_file(path), path.stat().st_size
@@ -189,6 +248,7 @@ def _scan_file(conn: sqlite3.Connection, data: Path, path: Path,
     try:
         for result in pages.map((str(path), n, sha) for n in todo):
             stored = store_page(conn, data, state.id, sha, result, replace_id=retry.get(result.page_number))
+            guard()
             fs.add(result.page_number, stored.status, stored.reason, stored.boxes, stored.flagged, result.error)
             bar.update(1)
     except BrokenProcessPool:

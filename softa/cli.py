@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -13,8 +14,11 @@ import click
 from softa import __version__
 from softa.errors import SoftaError
 from softa.i18n import _
+from softa.storage import sqlite_error, storage_error
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: Exit status after Ctrl-C or SIGTERM, as a shell reports a program stopped by SIGINT (128 + 2).
+INTERRUPTED_EXIT = 130
 
 db_option = click.option(
     "--db", "db", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -27,10 +31,17 @@ def reports_errors(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except (sqlite3.Error, OSError) as exc:  # a fault of the disk or database no command caught itself
+                raise (sqlite_error(exc, None) if isinstance(exc, sqlite3.Error) else storage_error(exc)) from exc
         except SoftaError as exc:
             click.echo(_("softa: error: {error}").format(error=exc), err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("softa: onderbroken; wat al is opgeslagen blijft bewaard (een nieuwe scan gaat verder)",
+                       err=True)
+            sys.exit(INTERRUPTED_EXIT)
 
     return wrapper  # type: ignore[return-value]
 
@@ -79,6 +90,33 @@ def forms(manifest: Path, out_dir: Path, db: Path | None) -> None:
                (_("layout"), pack.layout_json), (_("database"), db_path)]
     for label, path in written:
         click.echo(f"  {label + ':':17} {path}")
+
+
+@main.command(name="remove-case")
+@click.argument("case")
+@click.option("--with-scans", is_flag=True,
+              help="Also remove the case's scanned pages, their readings and review decisions.")
+@db_option
+@reports_errors
+def remove_case_command(case: str, with_scans: bool, db: Path | None) -> None:
+    """Remove case CASE (its manifest, layout and values) from the database.
+
+    A case with scanned pages is refused unless --with-scans is given; the
+    files those pages came from are then read anew by the next `softa scan`.
+    Page images stay in the data folder. The removal is in the audit log.
+    """
+    import getpass
+
+    from softa.db import connect, remove_case, resolve_db_path
+
+    db_path = resolve_db_path(db)
+    conn = connect(db_path, create=False)
+    try:
+        removed = remove_case(conn, case, with_scans=with_scans, actor=getpass.getuser() or "cli")
+    finally:
+        conn.close()
+    pages = f" met {removed} gescande pagina('s); scan hun bestanden opnieuw om ze weer in te lezen" if removed else ""
+    click.echo(f"Casus {case} verwijderd uit {db_path}{pages}.")
 
 
 def _register_stage_commands() -> None:

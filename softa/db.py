@@ -15,18 +15,26 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from softa.errors import DatabaseError, LayoutError
+from softa.errors import DatabaseError, LayoutError, SoftaError
 from softa.layout import CaseLayout, layout_from_json
+from softa.layout_check import check_layout_text
 from softa.manifest import Manifest, parse_manifest
+from softa.storage import CORRUPT_HINT, sqlite_error, storage_error, warn_shared_storage
 
 SCHEMA_VERSION = 1
 DEFAULT_DB = "softa.sqlite"
 DB_ENV = "SOFTA_DB"
 #: How long a writer waits for another process's transaction before failing.
 BUSY_TIMEOUT_MS = 15_000
+
+#: Indexes added after schema version 1 was released, created on open when missing (same schema version).
+LATER_INDEXES = {
+    # known_image looks every stored page up by its image hash.
+    "scanned_pages_image": "CREATE INDEX IF NOT EXISTS scanned_pages_image ON scanned_pages(image_sha256)",
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cases (
@@ -217,17 +225,28 @@ def now() -> str:
 
 
 def connect(db_path: Path, *, create: bool = True) -> sqlite3.Connection:
-    """Open (and create or migrate) the database, safe for several processes."""
+    """Open (and create or migrate) the database, safe for several processes.
+
+    Every fault of the place it lives (read-only, locked, full, corrupt: SQLite's quick_check runs
+    once per database per process) is a DatabaseError with a message and a hint.
+    """
     if not create and not db_path.exists():
         raise DatabaseError(f"{db_path}: no such database",
                             hint="run `softa forms` and `softa scan` first, or give --db / SOFTA_DB")
-    if db_path.parent and not db_path.parent.exists():
+    if db_path.is_dir():
+        raise DatabaseError(f"{db_path}: is een map, geen databasebestand", hint="geef het .sqlite-bestand met --db")
+    try:
         db_path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise storage_error(exc, db_path) from exc
+    warn_shared_storage(db_path)
+    conn: sqlite3.Connection | None = None
     try:
         conn = sqlite3.connect(db_path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
+        _check_integrity_once(conn, db_path)
         # WAL lets reviewers read while the scanner or another reviewer writes.
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
@@ -239,10 +258,40 @@ def connect(db_path: Path, *, create: bool = True) -> sqlite3.Connection:
             # executescript commits on its own; the schema is idempotent (IF NOT EXISTS).
             conn.executescript(SCHEMA)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(f"{db_path}: cannot open as a softa database ({exc})",
-                            hint="check the path; a file that is not SQLite cannot be used") from exc
+        present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        for name, statement in LATER_INDEXES.items():
+            if name not in present:
+                conn.execute(statement)
+    except sqlite3.Error as exc:
+        if conn is not None:
+            conn.close()
+        raise sqlite_error(exc, db_path) from exc
+    except DatabaseError:
+        if conn is not None:
+            conn.close()
+        raise
     return conn
+
+
+#: Problems of quick_check quoted in the message (the rest are more of the same).
+QUICK_CHECK_SHOWN = 2
+#: Databases (path, inode) whose integrity this process checked already.
+_CHECKED: set[tuple[str, int]] = set()
+
+
+def _check_integrity_once(conn: sqlite3.Connection, db_path: Path) -> None:
+    """SQLite's own quick_check, once per database file per process; DatabaseError when it finds damage."""
+    try:
+        key = (str(db_path.resolve()), db_path.stat().st_ino)
+    except OSError:
+        return  # a new database: nothing to check yet
+    if key in _CHECKED:
+        return
+    problems = [str(r[0]) for r in conn.execute("PRAGMA quick_check").fetchall()]
+    if problems != ["ok"]:
+        found = "; ".join(problems[:QUICK_CHECK_SHOWN]).replace("\n", "; ")
+        raise DatabaseError(f"{db_path}: de database is beschadigd (SQLite quick_check: {found})", hint=CORRUPT_HINT)
+    _CHECKED.add(key)
 
 
 @contextmanager
@@ -255,7 +304,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        with suppress(sqlite3.Error):  # the error that stopped the transaction is the one to report
+            conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
 
@@ -267,7 +317,11 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
     different layout: the stored readings refer to the old box positions.
     """
     layout_text = layout.dumps()
-    sha = layout_sha256(layout)
+    check_layout_text(layout_text, f"casus {manifest.case}")
+    if layout.case != manifest.case:
+        raise LayoutError(f"de opmaak van casus {layout.case} hoort niet bij het manifest van casus {manifest.case}",
+                          hint="geef de opmaak en het manifest van dezelfde casus")
+    sha = layout_sha256(layout, layout_text)
     with transaction(conn):
         check_layout_replaceable(conn, manifest.case, sha)
         stamp = now()
@@ -291,9 +345,9 @@ def register_case(conn: sqlite3.Connection, manifest: Manifest, layout: CaseLayo
              for p in layout.pages for r in p.regions])
 
 
-def layout_sha256(layout: CaseLayout) -> str:
-    """Fingerprint of a layout as stored."""
-    return hashlib.sha256(layout.dumps().encode("utf-8")).hexdigest()
+def layout_sha256(layout: CaseLayout, text: str | None = None) -> str:
+    """Fingerprint of a layout as stored (``text``: its ``dumps()`` when already made)."""
+    return hashlib.sha256((text or layout.dumps()).encode("utf-8")).hexdigest()
 
 
 def check_layout_replaceable(conn: sqlite3.Connection, case_id: str, sha: str) -> None:
@@ -334,3 +388,49 @@ def audit(conn: sqlite3.Connection, *, actor: str, action: str, case_id: str | N
         "INSERT INTO audit_log(at, actor, action, case_id, target, old_value, new_value, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (now(), actor, action, case_id, target, json.dumps(old, ensure_ascii=False),
          json.dumps(new, ensure_ascii=False), note))
+
+
+#: Page statuses that hold readings of a case's layout (an unidentified page only names the case).
+READ_STATUSES = ("identified", "assigned", "duplicate")
+
+
+def case_scan_count(conn: sqlite3.Connection, case_id: str) -> int:
+    """Scanned pages read against the case's layout (identified, assigned or duplicate)."""
+    return int(conn.execute(
+        f"SELECT COUNT(*) FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,)
+    ).fetchone()[0])
+
+
+def remove_case(conn: sqlite3.Connection, case_id: str, *, with_scans: bool, actor: str) -> int:
+    """Remove a case: its manifest, layout and values; with ``with_scans`` also its scanned pages.
+
+    A case with scanned pages is refused unless ``with_scans``. The files those pages came from are
+    marked pending again, so a later `softa scan` of them reads the pages anew (against the layout
+    registered by then). Page images stay in the data folder (named by content, other rows may
+    share them). Returns the number of scanned pages removed. One transaction; audited.
+    """
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM cases WHERE case_id = ?", (case_id,)).fetchone() is None:
+            known = case_ids(conn)
+            raise LayoutError(f"casus {case_id!r} staat niet in de database",
+                              hint=f"bekende casussen: {', '.join(known)}" if known else "de database heeft geen casussen")
+        scans = case_scan_count(conn, case_id)
+        if scans and not with_scans:
+            raise SoftaError(f"casus {case_id!r} heeft {scans} gescande pagina('s) en is niet verwijderd",
+                             hint="geef --with-scans om de casus met de metingen en beslissingen van die pagina's "
+                                  "te verwijderen")
+        pages = [int(r[0]) for r in conn.execute(
+            f"SELECT id FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,))]
+        sources = {int(r[0]) for r in conn.execute(
+            f"SELECT DISTINCT source_id FROM scanned_pages WHERE case_id = ? AND status IN {READ_STATUSES}", (case_id,))}
+        conn.execute("DELETE FROM duplicates WHERE case_id = ?", (case_id,))
+        for table in ("box_values", "region_values", "finding_acceptances"):
+            conn.execute(f"DELETE FROM {table} WHERE case_id = ?", (case_id,))
+        conn.executemany("DELETE FROM box_reads WHERE page_id = ?", [(p,) for p in pages])
+        conn.executemany("DELETE FROM scanned_pages WHERE id = ?", [(p,) for p in pages])
+        conn.executemany("UPDATE source_files SET status = 'pending', completed_at = NULL WHERE id = ?",
+                         [(s,) for s in sources])
+        conn.execute("DELETE FROM cases WHERE case_id = ?", (case_id,))  # layout rows go with it (ON DELETE CASCADE)
+        audit(conn, actor=actor, action="remove_case", case_id=case_id, target=f"case:{case_id}",
+              old={"scanned_pages": len(pages)}, new=None)
+    return len(pages)

@@ -20,6 +20,14 @@ BIN_SECONDS = 30
 #: Case numbers travel in QR codes and file names: keep them to safe characters.
 CASE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 PARTICIPANT_PATTERN = re.compile(r"^(H|C)([1-9][0-9]?)$")
+#: A code of the right shape whose number may be out of range (H0, H100): named with the range.
+CODE_SHAPE = re.compile(r"^(H|C)([0-9]+)$")
+MAX_CODE_NUMBER = 99
+#: People coded in one session: every participant adds form pages (a 240-minute session with 12 people
+#: gives about 400 pages and 90,000 boxes, within the layout limits of softa.layout_check).
+MAX_PARTICIPANTS = 12
+#: A manifest is a few lines; anything larger is not one (and is not read into memory).
+MAX_MANIFEST_BYTES = 64 * 1024
 MAX_ROLE_LENGTH = 40
 #: What to write for each field, quoted in the hint when the field is missing or wrong.
 FIELD_EXAMPLES = {
@@ -133,6 +141,10 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest", *, check_role
                     "write one [[participants]] table (double brackets) per person present")
     if not raw_participants:
         raise _fail(source, "participants", "is empty", "add a [[participants]] table per person present")
+    if len(raw_participants) > MAX_PARTICIPANTS:
+        raise _fail(source, "participants", f"lists {len(raw_participants)} people, more than the limit of "
+                    f"{MAX_PARTICIPANTS} per session", f"code at most {MAX_PARTICIPANTS} participants per form pack; "
+                    "split a larger meeting into sessions")
     participants: list[Participant] = []
     for n, raw in enumerate(raw_participants, start=1):
         where = f"participants[{n}]"
@@ -143,6 +155,11 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest", *, check_role
             raise _fail(source, f"{where}.{extra[0]}", "is not a participant field",
                         "a participant has only code and role; never write a family member's name")
         code, role = raw["code"], raw["role"]
+        numbered = CODE_SHAPE.match(code) if isinstance(code, str) else None
+        if numbered and not PARTICIPANT_PATTERN.match(code):
+            raise _fail(source, f"{where}.code", f"is {code!r}: the number after {numbered.group(1)} must be "
+                        f"1 to {MAX_CODE_NUMBER}", f"number the {'workers' if code[0] == 'H' else 'family members'}"
+                        f" {code[0]}1, {code[0]}2, ...")
         if not isinstance(code, str) or not PARTICIPANT_PATTERN.match(code):
             raise _fail(source, f"{where}.code", f"is {code!r}, not H<n> or C<n>",
                         "use H1, H2, ... for workers and C1, C2, ... for family members")
@@ -169,9 +186,19 @@ def parse_manifest(data: dict[str, Any], source: str = "manifest", *, check_role
 def load_manifest(path: Path) -> Manifest:
     """Read and check a case manifest TOML file."""
     try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(f"{path}: {path.stat().st_size} bytes, larger than the limit of {MAX_MANIFEST_BYTES}"
+                                " for a manifest", hint="give the case's .toml manifest (see samples/case_2024-017.toml)")
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ManifestError(f"{path}: no such file", hint="give the path of the case's .toml manifest") from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})", hint="fix the syntax; see samples/case_2024-017.toml") from exc
+    except RecursionError:
+        raise ManifestError(f"{path}: not valid TOML (nested too deeply)",
+                            hint="a manifest has flat fields and [[participants]] tables; see samples/case_2024-017.toml"
+                            ) from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot be read ({exc.strerror or exc})",
+                            hint="check the path and the file's permissions") from exc
     return parse_manifest(data, source=str(path))

@@ -29,7 +29,7 @@ def test_missing_and_foreign_databases_are_refused(tmp_path: Path) -> None:
         connect(tmp_path / "missing.sqlite", create=False)
     garbage = tmp_path / "garbage.sqlite"
     garbage.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(DatabaseError, match="cannot open"):
+    with pytest.raises(DatabaseError, match="beschadigd of geen SQLite-bestand"):
         connect(garbage)
 
 

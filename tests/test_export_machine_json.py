@@ -93,3 +93,20 @@ def test_cli_export_without_target_says_what_to_give(scanned_db) -> None:
     result = CliRunner().invoke(main, ["export", "--db", str(db)])
     assert result.exit_code == 2
     assert "--case" in result.output and "--dataset" in result.output
+
+
+def test_the_streamed_file_equals_the_record(scanned_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Written one box at a time (memory flat in data size), the file is byte for byte the whole record."""
+    from export.machine_json import write_machine_json
+
+    _db, conn, _ids, _extra, _case = scanned_db
+    out = tmp_path / "record.json"
+    counts = write_machine_json(conn, out)
+    expected = json.dumps(machine_json(conn), ensure_ascii=False, indent=1) + "\n"
+    assert out.read_text(encoding="utf-8") == expected
+    assert counts["boxes"] == len(machine_json(conn)["boxes"]) and counts["pages"] == 2
+    bare = connect(tmp_path / "empty.sqlite")
+    write_machine_json(bare, tmp_path / "empty.json")
+    assert (tmp_path / "empty.json").read_text(encoding="utf-8") == json.dumps(
+        machine_json(bare), ensure_ascii=False, indent=1) + "\n"
+    bare.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from softa.errors import ManifestError
-from softa.manifest import load_manifest, parse_manifest
+from softa.manifest import MAX_MANIFEST_BYTES, MAX_PARTICIPANTS, load_manifest, parse_manifest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "samples" / "case_2024-017.toml"
 
@@ -91,3 +91,26 @@ def test_a_missing_field_is_named_with_an_example_to_copy(field: str) -> None:
         parse_manifest(data, source="m.toml")
     assert f"'{field}' is missing" in str(info.value)
     assert f"{field} = " in (info.value.hint or "") or f"[[{field}]]" in (info.value.hint or "")
+
+
+def test_manifest_limits_are_named(tmp_path: Path) -> None:
+    sample = load_manifest(SAMPLE).to_dict()
+    crowd = [{"code": "H1", "role": "hulpverlener"}] + [{"code": f"C{n}", "role": "gezinslid"}
+                                                        for n in range(1, MAX_PARTICIPANTS + 1)]
+    with pytest.raises(ManifestError, match=f"more than the limit of {MAX_PARTICIPANTS}"):
+        parse_manifest({**sample, "participants": crowd})
+    far = [{"code": "H100", "role": "hulpverlener"}, {"code": "C1", "role": "moeder"}]
+    with pytest.raises(ManifestError, match="the number after H must be 1 to 99") as info:
+        parse_manifest({**sample, "participants": far})
+    assert "not H<n>" not in info.value.message
+    with pytest.raises(ManifestError, match="the number after C must be 1 to 99"):
+        parse_manifest({**sample, "participants": [{"code": "H1", "role": "hulpverlener"},
+                                                    {"code": "C0", "role": "x"}]})
+    nested = tmp_path / "nested.toml"
+    nested.write_text("case = " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    with pytest.raises(ManifestError, match="nested too deeply"):
+        load_manifest(nested)
+    big = tmp_path / "big.toml"
+    big.write_bytes(b"# " + b"x" * (MAX_MANIFEST_BYTES + 1))
+    with pytest.raises(ManifestError, match="larger than the limit"):
+        load_manifest(big)
