@@ -128,8 +128,9 @@ def find_marks(gray: np.ndarray, size_pt: tuple[float, float], mark_size_pt: flo
 
     The first set is the outermost isolated solid square towards each image
     corner; when those four are not a parallelogram (a mark hidden, a filled
-    box taken instead), the four sets with one of them replaced by the
-    completion of the other three instead. Empty when fewer than three marks show.
+    box taken instead, or a photo's perspective), the four sets with one of
+    them replaced by the completion of the other three follow; the box
+    pattern tells which set is right. Empty when fewer than three marks show.
     """
     step = 2 if min(gray.shape[:2]) > MARK_HALF_SIZE_ABOVE_PX else 1
     gray = gray[::step, ::step]
@@ -157,7 +158,7 @@ def find_marks(gray: np.ndarray, size_pt: tuple[float, float], mark_size_pt: flo
     gap = float(np.hypot(*(corners[0] + corners[2] - corners[1] - corners[3])))
     if gap <= PARALLELOGRAM_TOLERANCE * diagonal:
         return [corners]
-    sets = []
+    sets = [corners]  # a phone photo's perspective bends a whole page this much too
     for k in range(4):
         completed = corners.copy()
         completed[k] = corners[(k + 1) % 4] + corners[(k + 3) % 4] - corners[(k + 2) % 4]
@@ -339,14 +340,17 @@ def propose(gray: np.ndarray, pages: Iterable[tuple[str, PageLayout]]) -> Propos
         by_frame.setdefault((first_page.size_pt, first_page.marks_pt, first_page.mark_size_pt), []).append(pattern)
     for (size_pt, marks_pt, mark_size_pt), group in by_frame.items():
         assert isinstance(size_pt, tuple) and isinstance(marks_pt, tuple) and isinstance(mark_size_pt, float)
-        for marks_px in find_marks(gray, size_pt, mark_size_pt):
-            span_px = float(np.hypot(*(marks_px[2] - marks_px[0])))
-            span_mm = float(np.hypot(marks_pt[2][0] - marks_pt[0][0], marks_pt[2][1] - marks_pt[0][1])) / POINTS_PER_MM
-            if span_px <= 0 or span_mm <= 0:
-                continue
-            centres_px = find_box_centres(gray, span_px / span_mm)
-            if len(centres_px) == 0:
-                continue
+        mark_sets = find_marks(gray, size_pt, mark_size_pt)
+        if not mark_sets:
+            continue
+        span_px = float(np.hypot(*(mark_sets[0][2] - mark_sets[0][0])))
+        span_mm = float(np.hypot(marks_pt[2][0] - marks_pt[0][0], marks_pt[2][1] - marks_pt[0][1])) / POINTS_PER_MM
+        if span_px <= 0 or span_mm <= 0:
+            continue
+        centres_px = find_box_centres(gray, span_px / span_mm)
+        if len(centres_px) == 0:
+            continue
+        for marks_px in mark_sets:
             for turn in range(4):
                 to_page = _to_page(marks_px, marks_pt, turn)
                 found_pt = cv2.perspectiveTransform(centres_px.reshape(-1, 1, 2), to_page).reshape(-1, 2)
