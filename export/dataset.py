@@ -31,6 +31,7 @@ from export.values import SELF, CaseValues, Problem, case_values, find_problems,
 from export.wide import wide_tables
 from softa.db import case_ids
 from softa.errors import UnresolvedDataError
+from softa.i18n import _
 from softa.records import load_case_record
 from validate.model import CaseValidation
 
@@ -98,7 +99,7 @@ def _gate(conn: sqlite3.Connection, cases: list[str], allow_unresolved: bool,
         first = next(iter(problems))
         error = refuse(first, problems[first])
         others = [c for c in problems if c != first]
-        message = error.message + (f"\n(also unresolved: cases {', '.join(others)})" if others else "")
+        message = error.message + ("\n" + _("(also unresolved: cases {cases})").format(cases=", ".join(others)) if others else "")
         raise UnresolvedDataError(message, hint=error.hint)
     return problems
 
@@ -108,7 +109,7 @@ def write_dataset(conn: sqlite3.Connection, out_dir: Path, *, cases: Iterable[st
     """Write the research dataset of the given cases (default: every case in the database)."""
     selected = sorted(cases) if cases else case_ids(conn)
     if not selected:
-        raise UnresolvedDataError("the database has no cases", hint="run `softa forms` and `softa scan` first")
+        raise UnresolvedDataError(_("the database has no cases"), hint=_("run `softa forms` and `softa scan` first"))
     validations: dict[str, CaseValidation] = {}
     _gate(conn, selected, allow_unresolved, validations)
     all_values = [case_values(conn, case, allow_unresolved=True, validation=validations[case]) for case in selected]

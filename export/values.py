@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from softa.errors import UnresolvedDataError
+from softa.i18n import _
 from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, TAALGEBRUIK, Slot
 from softa.layout import QrIdentity
 from softa.manifest import Manifest
@@ -144,11 +145,12 @@ def refuse(case_id: str, problems: list[Problem]) -> UnresolvedDataError:
     """The error export raises for a case that is not ready, naming its first problems."""
     lines = "\n".join(f"  - {p.message}" for p in problems[:MAX_LISTED_PROBLEMS])
     if len(problems) > MAX_LISTED_PROBLEMS:
-        lines += f"\n  ... and {len(problems) - MAX_LISTED_PROBLEMS} more (`softa validate` lists them all)"
+        lines += "\n  " + _("... and {count} more (`softa validate` lists them all)").format(
+            count=len(problems) - MAX_LISTED_PROBLEMS)
     return UnresolvedDataError(
-        f"case {case_id} has unresolved data, export refused:\n{lines}",
-        hint="resolve them with `softa review` (and `softa validate`), or pass --allow-unresolved "
-             "to write these values as missing")
+        _("case {case} has unresolved data, export refused:").format(case=case_id) + "\n" + lines,
+        hint=_("resolve them with `softa review` (and `softa validate`), or pass --allow-unresolved "
+               "to write these values as missing"))
 
 
 def _value(box: BoxValue, missing: frozenset[str]) -> int | None:
@@ -166,8 +168,8 @@ def case_values(conn: sqlite3.Connection, case_id: str, *, allow_unresolved: boo
     """Load a case for export; raise UnresolvedDataError naming every problem unless ``allow_unresolved``."""
     record = load_case_record(conn, case_id)
     if not allow_unresolved and record.boxes and all(box.status == "missing" for box in record.boxes):
-        raise UnresolvedDataError(f"case {case_id}: nothing scanned yet",
-                                  hint="scan the handed-in forms first: softa scan <files> (with the same --db)")
+        raise UnresolvedDataError(_("case {case}: nothing scanned yet").format(case=case_id),
+                                  hint=_("scan the handed-in forms first: softa scan <files> (with the same --db)"))
     if validation is None:
         validation = run_validation(conn, case_id)
     problems = find_problems(record, validation)

@@ -10,6 +10,7 @@ from pathlib import Path
 from formgen.plan import plan_pages
 from formgen.render import draw_page, open_canvas
 from softa.errors import SoftaError
+from softa.i18n import _
 from softa.layout import LAYOUT_VERSION, CaseLayout
 from softa.manifest import Manifest
 
@@ -35,8 +36,8 @@ def generate_pack(manifest: Manifest, out_dir: Path) -> FormPack:
     try:
         return _generate(manifest, out_dir)
     except OSError as exc:
-        raise SoftaError(f"cannot write the forms to {out_dir} ({exc.strerror or exc})",
-                         hint="give --out a folder you may write to, on a disk with free space") from exc
+        raise SoftaError(_("cannot write the forms to {path} ({error})").format(path=out_dir, error=exc.strerror or exc),
+                         hint=_("give --out a folder you may write to, on a disk with free space")) from exc
 
 
 def _generate(manifest: Manifest, out_dir: Path) -> FormPack:

@@ -15,6 +15,7 @@ from scan.pipeline import PageResult, read_layout_page
 from scan.store import insert_reads, region_image_path, store_regions, upsert_values, write_atomic
 from softa.db import audit, load_case_layout, transaction
 from softa.errors import ConflictError, InputFileError, LayoutError
+from softa.i18n import _
 from softa.layout import PageLayout
 
 ASSIGNABLE = ("unidentified",)
@@ -38,24 +39,28 @@ def read_assigned_page(conn: sqlite3.Connection, data_dir: Path, page_id: int, c
     """
     row = conn.execute("SELECT * FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
     if row is None or row["status"] not in ASSIGNABLE:
-        raise ConflictError(f"page {page_id} is {'unknown' if row is None else row['status']}, not unidentified",
-                            hint="reload the list of unidentified pages")
+        raise ConflictError((_("page {page} is unknown, not unidentified") if row is None
+                             else _("page {page} is {status}, not unidentified")).format(
+                                 page=page_id, status=None if row is None else row["status"]),
+                            hint=_("reload the list of unidentified pages"))
     layout = load_case_layout(conn, case_id)
     page = next((p for p in layout.pages if p.index == page_index), None)
     if page is None:
-        raise LayoutError(f"case {case_id} has no page {page_index}", hint="choose a page of the case's layout")
+        raise LayoutError(_("case {case} has no page {page}").format(case=case_id, page=page_index),
+                          hint=_("choose a page of the case's layout"))
     if not row["image_path"]:
-        raise InputFileError(f"page {page_id} has no stored image to read", hint="scan the sheet again")
+        raise InputFileError(_("page {page} has no stored image to read").format(page=page_id),
+                             hint=_("scan the sheet again"))
     image_file = data_dir / row["image_path"]
     try:
         gray = decode_stored(image_file.read_bytes())
     except (OSError, ValueError) as exc:
-        raise InputFileError(f"{image_file}: cannot read the stored page image ({exc})",
-                             hint="scan the sheet again") from exc
+        raise InputFileError(_("{path}: cannot read the stored page image ({error})").format(path=image_file, error=exc),
+                             hint=_("scan the sheet again")) from exc
     registration = _register(gray, page)
     if registration is None:
-        raise LayoutError(f"page {page_id}: the four registration marks cannot be found",
-                          hint="scan the sheet again, flat and whole, or set the page aside")
+        raise LayoutError(_("page {page}: the four registration marks cannot be found").format(page=page_id),
+                          hint=_("scan the sheet again, flat and whole, or set the page aside"))
     reads, regions, quality = read_layout_page(gray, page, registration)
     image_sha = row["image_sha256"]
     for crop in regions:
@@ -65,8 +70,8 @@ def read_assigned_page(conn: sqlite3.Connection, data_dir: Path, page_id: int, c
     with transaction(conn):
         current = conn.execute("SELECT status, version FROM scanned_pages WHERE id = ?", (page_id,)).fetchone()
         if current["status"] not in ASSIGNABLE or current["version"] != row["version"]:
-            raise ConflictError(f"page {page_id} changed while it was being read",
-                                hint="reload the list of unidentified pages")
+            raise ConflictError(_("page {page} changed while it was being read").format(page=page_id),
+                                hint=_("reload the list of unidentified pages"))
         kept = conn.execute(
             "SELECT id FROM scanned_pages WHERE case_id = ? AND page_index = ? AND status IN ('identified', 'assigned')"
             " AND id != ? ORDER BY id LIMIT 1", (case_id, page_index, page_id)).fetchone()

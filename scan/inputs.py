@@ -45,6 +45,7 @@ from scan.page_image import (
     stored_as_is,
 )
 from softa.errors import InputFileError
+from softa.i18n import _
 
 __all__ = ["FULL_PAGE_SHARE", "JPEG_QUALITY", "MAX_PAGE_PIXELS", "RENDER_DPI", "PageImage", "SourceReader",
            "decode_stored", "discover", "iter_pages", "passed_over", "sha256_file", "sniff"]
@@ -153,8 +154,9 @@ class SourceReader:
         media = sniff(path)
         if media is None:
             size = path.stat().st_size
-            raise InputFileError(f"{path}: {'an empty file' if size == 0 else 'not a PDF, TIFF, PNG or JPEG file'}",
-                                 hint="give scanned pages as PDF, TIFF, PNG or JPEG; remove this file from the batch")
+            raise InputFileError((_("{path}: an empty file") if size == 0
+                                  else _("{path}: not a PDF, TIFF, PNG or JPEG file")).format(path=path),
+                                 hint=_("give scanned pages as PDF, TIFF, PNG or JPEG; remove this file from the batch"))
         self.media_type = media
         self._pdf: pdfium.PdfDocument | None = None
         self._pdf_pages = PdfPages(path)
@@ -173,16 +175,17 @@ class SourceReader:
         except pdfium.PdfiumError as exc:
             data = self.path.read_bytes()
             if b"/Encrypt" in data:
-                raise InputFileError(f"{self.path}: the PDF is encrypted (password protected)",
-                                     hint="save it again without a password and scan that file") from exc
+                raise InputFileError(_("{path}: the PDF is encrypted (password protected)").format(path=self.path),
+                                     hint=_("save it again without a password and scan that file")) from exc
             if re.search(rb"/Count\s+0\b", data) and not re.search(rb"/Type\s*/Page\b", data):
-                raise InputFileError(f"{self.path}: the PDF has no pages",
-                                     hint="export the scan again from the scanner") from exc
-            raise InputFileError(f"{self.path}: not a readable PDF ({exc})",
-                                 hint="the file is damaged or incomplete; export it again from the scanner") from exc
+                raise InputFileError(_("{path}: the PDF has no pages").format(path=self.path),
+                                     hint=_("export the scan again from the scanner")) from exc
+            raise InputFileError(_("{path}: not a readable PDF ({error})").format(path=self.path, error=exc),
+                                 hint=_("the file is damaged or incomplete; export it again from the scanner")) from exc
         self.page_count = len(self._pdf)
         if self.page_count == 0:
-            raise InputFileError(f"{self.path}: the PDF has no pages", hint="export the scan again from the scanner")
+            raise InputFileError(_("{path}: the PDF has no pages").format(path=self.path),
+                                 hint=_("export the scan again from the scanner"))
 
     def _open_image(self) -> None:
         try:
@@ -193,11 +196,12 @@ class SourceReader:
         except InputFileError:
             raise
         except Image.DecompressionBombError as exc:
-            raise InputFileError(f"{self.path}: image too large to be a scanned page (refused: {exc})",
-                                 hint="scan the forms at 150-300 dpi, or remove this file from the batch") from exc
+            raise InputFileError(_("{path}: image too large to be a scanned page (refused: {error})").format(
+                                     path=self.path, error=exc),
+                                 hint=_("scan the forms at 150-300 dpi, or remove this file from the batch")) from exc
         except Exception as exc:  # a damaged file makes Pillow raise almost anything (TypeError, KeyError, ...)
-            raise InputFileError(f"{self.path}: not a readable image ({exc})",
-                                 hint="the file is damaged; export it again from the scanner") from exc
+            raise InputFileError(_("{path}: not a readable image ({error})").format(path=self.path, error=exc),
+                                 hint=_("the file is damaged; export it again from the scanner")) from exc
         self.page_count = self._frames
 
     def close(self) -> None:
@@ -224,8 +228,9 @@ class SourceReader:
         except InputFileError:
             raise
         except Exception as exc:  # damaged data makes the decoders raise almost anything
-            raise InputFileError(f"{self.path}: page {page_number} cannot be decoded ({exc})",
-                                 hint="scan this page again") from exc
+            raise InputFileError(_("{path}: page {page} cannot be decoded ({error})").format(
+                                     path=self.path, page=page_number, error=exc),
+                                 hint=_("scan this page again")) from exc
 
     def _load_pdf_page(self, page_number: int) -> PageImage:
         assert self._pdf is not None

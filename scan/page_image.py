@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from softa.errors import InputFileError
+from softa.i18n import _
 
 #: Largest page image accepted: an A4 page at 600 dpi is ~35 Mpx; anything far
 #: beyond is a decompression bomb or not a form page.
@@ -99,9 +100,10 @@ def converted(gray: np.ndarray, dpi: float | None, ext: str, *, colour: np.ndarr
 def check_pixels(path: Path, width: int, height: int, where: str) -> None:
     if width * height > MAX_PAGE_PIXELS or width <= 0 or height <= 0:
         raise InputFileError(
-            f"{path}: {where} is {width}x{height} pixels, more than the {MAX_PAGE_PIXELS // 1_000_000} Mpx "
-            "a scanned page can have (refused, a possible decompression bomb)",
-            hint="scan the forms at 150-300 dpi, or remove this file from the batch")
+            _("{path}: {where} is {width}x{height} pixels, more than the {limit} Mpx "
+              "a scanned page can have (refused, a possible decompression bomb)").format(
+                path=path, where=where, width=width, height=height, limit=MAX_PAGE_PIXELS // 1_000_000),
+            hint=_("scan the forms at 150-300 dpi, or remove this file from the batch"))
 
 
 def gray_of(rgb: np.ndarray) -> np.ndarray:

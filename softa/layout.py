@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from softa.errors import LayoutError
+from softa.i18n import _
 
 LAYOUT_SCHEMA = "softa-layout/2"
 #: Schemas this code reads: version 1 had a single QR code per page.
@@ -153,8 +154,8 @@ class PageLayout:
         if not self.qr_rects_pt:
             object.__setattr__(self, "qr_rects_pt", (self.qr_rect_pt,))
         elif tuple(self.qr_rects_pt[0]) != tuple(self.qr_rect_pt):
-            raise LayoutError(f"page {self.index}: the first of qr_rects_pt is not qr_rect_pt",
-                              hint="regenerate the layout with `softa forms`")
+            raise LayoutError(_("page {page}: the first of qr_rects_pt is not qr_rect_pt").format(page=self.index),
+                              hint=_("regenerate the layout with `softa forms`"))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -203,8 +204,9 @@ def layout_from_json(data: dict[str, Any]) -> CaseLayout:
     """Build a CaseLayout from its JSON form; raise LayoutError when it is not one."""
     schema_version = READABLE_SCHEMAS.get(str(data.get("schema")))
     if schema_version is None:
-        raise LayoutError(f"not a softa layout (schema {data.get('schema')!r})",
-                          hint=f"give the <case>_layout.json written by `softa forms` ({LAYOUT_SCHEMA})")
+        raise LayoutError(_("not a softa layout (schema {schema!r})").format(schema=data.get("schema")),
+                          hint=_("give the <case>_layout.json written by `softa forms` ({schema})").format(
+                              schema=LAYOUT_SCHEMA))
     try:
         pages = tuple(
             PageLayout(
@@ -222,8 +224,8 @@ def layout_from_json(data: dict[str, Any]) -> CaseLayout:
         )
         return CaseLayout(case=data["case"], layout_version=data.get("layout_version", schema_version), pages=pages)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise LayoutError(f"layout for case {data.get('case')!r} is malformed ({exc!r})",
-                          hint="regenerate it with `softa forms CASE.toml --out DIR`") from exc
+        raise LayoutError(_("layout for case {case!r} is malformed ({error!r})").format(case=data.get("case"), error=exc),
+                          hint=_("regenerate it with `softa forms CASE.toml --out DIR`")) from exc
 
 
 def load_layout(path: Path) -> CaseLayout:
@@ -231,6 +233,8 @@ def load_layout(path: Path) -> CaseLayout:
     try:
         return layout_from_json(json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError as exc:
-        raise LayoutError(f"{path}: no such layout file", hint="run `softa forms CASE.toml --out DIR` first") from exc
+        raise LayoutError(_("{path}: no such layout file").format(path=path),
+                          hint=_("run `softa forms CASE.toml --out DIR` first")) from exc
     except json.JSONDecodeError as exc:
-        raise LayoutError(f"{path}: not JSON ({exc})", hint="regenerate it with `softa forms`") from exc
+        raise LayoutError(_("{path}: not JSON ({error})").format(path=path, error=exc),
+                          hint=_("regenerate it with `softa forms`")) from exc

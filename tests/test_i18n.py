@@ -68,3 +68,17 @@ def test_forms_reports_in_the_users_language(tmp_path: Path, monkeypatch: pytest
                                        "--db", str(tmp_path / "softa.sqlite")])
     assert result.exit_code == 0, result.output
     assert expected in result.output and not_expected not in result.output
+
+
+def test_validate_on_an_empty_database_explains_in_dutch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from softa.db import connect
+
+    for name in (*i18n.LOCALE_ENVS, i18n.LANGUAGE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "nl_NL.UTF-8")
+    db = tmp_path / "softa.sqlite"
+    connect(db, create=True).close()
+    result = CliRunner().invoke(main, ["validate", "--db", str(db)])
+    assert result.exit_code != 0
+    assert "de database bevat geen casussen" in result.output and "voer eerst" in result.output, result.output
+    assert "holds no cases" not in result.output

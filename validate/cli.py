@@ -9,6 +9,7 @@ import click
 
 from softa.cli import db_option, reports_errors
 from softa.errors import ValidationFailed
+from softa.i18n import _
 
 
 @click.command(name="validate")
@@ -41,11 +42,13 @@ def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, workshee
     conn = connect(resolve_db_path(db), create=False)
     known = case_ids(conn)
     if not known:
-        raise LayoutError("the database holds no cases", hint="run `softa forms CASE.toml` and `softa scan` first")
+        raise LayoutError(_("the database holds no cases"),
+                          hint=_("run `softa forms CASE.toml` and `softa scan` first"))
     for case in cases:
         if case not in known:
-            raise LayoutError(f"case {case} is not in the database",
-                              hint=f"known cases: {', '.join(known)}; or give --db for another database")
+            raise LayoutError(_("case {case} is not in the database").format(case=case),
+                              hint=_("known cases: {known}; or give --db for another database").format(
+                                  known=", ".join(known)))
     report = validate_cases(conn, list(cases) if cases else None)
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
@@ -65,6 +68,7 @@ def validate_command(db: Path | None, cases: tuple[str, ...], fmt: str, workshee
                                   agreement_dir)
         click.echo(f"Overeenstemmingsrapport: {', '.join(str(p) for p in written)}", err=fmt == "json")
     if report.errors:
-        raise ValidationFailed(f"{len(report.errors)} error(s) remain in case(s) "
-                               f"{', '.join(sorted({f.case for f in report.errors}))}",
-                               hint="scan the missing pages and resolve the flags in `softa review`, then validate again")
+        raise ValidationFailed(_("{count} error(s) remain in case(s) {cases}").format(
+                                   count=len(report.errors), cases=", ".join(sorted({f.case for f in report.errors}))),
+                               hint=_("scan the missing pages and resolve the flags in `softa review`, "
+                                      "then validate again"))

@@ -10,6 +10,7 @@ from typing import Any
 from softa.db import audit, now, transaction
 from softa.db import case_ids as all_case_ids
 from softa.errors import SoftaError
+from softa.i18n import _
 from validate.agreement_report import case_agreement, collect_pairs, overall_agreement
 from validate.casedata import CaseData
 from validate.completeness import completeness_findings, structural_findings
@@ -117,16 +118,18 @@ def accept_finding(conn: sqlite3.Connection, case_id: str, finding_key: str, rul
     Errors cannot be accepted: they must be fixed. The key is ``Finding.key``.
     """
     if rule in ERROR_RULES:
-        raise SoftaError(f"case {case_id}: {rule} is an error and cannot be accepted",
-                         hint="fix the data (scan the page, resolve the flag, correct the rating) instead")
+        raise SoftaError(_("case {case}: {rule} is an error and cannot be accepted").format(case=case_id, rule=rule),
+                         hint=_("fix the data (scan the page, resolve the flag, correct the rating) instead"))
     if not note.strip():
-        raise SoftaError(f"case {case_id}: accepting warning {finding_key!r} needs a note",
-                         hint="say why the rating stands despite the guideline")
+        raise SoftaError(_("case {case}: accepting warning {key!r} needs a note").format(case=case_id, key=finding_key),
+                         hint=_("say why the rating stands despite the guideline"))
     if not reviewer.strip():
-        raise SoftaError(f"case {case_id}: accepting a warning needs the reviewer's name", hint="give --reviewer")
+        raise SoftaError(_("case {case}: accepting a warning needs the reviewer's name").format(case=case_id),
+                         hint=_("give --reviewer"))
     if not finding_key.startswith(f"{rule}|"):
-        raise SoftaError(f"case {case_id}: finding key {finding_key!r} does not belong to rule {rule!r}",
-                         hint="pass Finding.key and Finding.rule of the same finding")
+        raise SoftaError(_("case {case}: finding key {key!r} does not belong to rule {rule!r}").format(
+                             case=case_id, key=finding_key, rule=rule),
+                         hint=_("pass Finding.key and Finding.rule of the same finding"))
     with transaction(conn):
         old = conn.execute("SELECT note, reviewer FROM finding_acceptances WHERE case_id = ? AND finding_key = ?",
                            (case_id, finding_key)).fetchone()

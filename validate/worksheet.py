@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from softa.errors import SoftaError
+from softa.i18n import _
 from softa.instrument import FAMILY, SESSION, SOFTA_DIMENSIONS, SPREEKTIJD, TAALGEBRUIK
 from softa.manifest import WINDOW_MINUTES
 from validate.casedata import FAMILY_DIMENSION, OBSERVER_SLOTS, CaseData, rated_dimensions, version_of
@@ -259,7 +260,7 @@ def write_worksheet(conn: sqlite3.Connection, case_ids: Sequence[str], path: Pat
             story.append(PageBreak())
         story.extend(_case_story(CaseData.load(conn, case_id), styles))
     if not story:
-        raise SoftaError("no cases to put on the consensus worksheet", hint="give --case N or add cases first")
+        raise SoftaError(_("no cases to put on the consensus worksheet"), hint=_("give --case N or add cases first"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         doc = SimpleDocTemplate(str(path), pagesize=A4, leftMargin=MARGIN_MM * mm, rightMargin=MARGIN_MM * mm,
@@ -268,6 +269,6 @@ def write_worksheet(conn: sqlite3.Connection, case_ids: Sequence[str], path: Pat
                                 invariant=1)  # fixed dates and ids: the same data gives the same bytes
         doc.build(story, onFirstPage=_footer, onLaterPages=_footer)
     except OSError as exc:
-        raise SoftaError(f"{path}: cannot write the consensus worksheet ({exc})",
-                         hint="choose a folder you can write to") from exc
+        raise SoftaError(_("{path}: cannot write the consensus worksheet ({error})").format(path=path, error=exc),
+                         hint=_("choose a folder you can write to")) from exc
     return path
