@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from export.testing import StoredCase, stored_case
 
 from export.atomic import atomic_folder
-from export.testing import StoredCase, stored_case
 from softa.db import transaction
 from tests.omr_fixtures import ROOT
 
