@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from export.testing import StoredCase, stored_case
 
 from export.atomic import atomic_folder
 from softa.db import transaction
 from tests.omr_fixtures import ROOT
+from tests.stored_case import StoredCase, stored_case
 
 TIMEOUT_S = 300
 POLL_S = 0.005
