@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from softa.errors import SoftaError
+from softa.storage import process_alive
 
 STAGING_SUFFIX = ".tmp"
 OLD_SUFFIX = ".old"
@@ -48,21 +49,11 @@ def _exchange(a: Path, b: Path) -> bool:
     return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _remove_leftovers(folder: Path) -> None:
     """Staging and old folders of earlier runs of this export whose process is gone."""
     for path in folder.parent.glob(f".{folder.name}.*"):
         pid = path.name.rsplit(".", 2)[-2] if path.name.count(".") >= 3 else ""
-        if path.suffix in (STAGING_SUFFIX, OLD_SUFFIX) and pid.isdigit() and not _alive(int(pid)):
+        if path.suffix in (STAGING_SUFFIX, OLD_SUFFIX) and pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 

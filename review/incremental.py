@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from softa.db import connect
-from softa.records import CaseRecord, PageState, RegionValue, load_case_record
+from softa.records import CaseRecord, RegionValue, load_case_record, load_page_states
 
 log = logging.getLogger(__name__)
 
@@ -51,19 +51,6 @@ def _regions(conn: sqlite3.Connection, case_id: str) -> tuple[RegionValue, ...]:
     return tuple(RegionValue(region_id=r["region_id"], participant=r["participant"], slot=r["slot"],
                              dimension=r["dimension"], label=r["label"], image_path=r["image_path"],
                              transcription=r["transcription"], status=r["status"] or "missing") for r in rows)
-
-
-def _pages(conn: sqlite3.Connection, case_id: str) -> tuple[PageState, ...]:
-    rows = conn.execute(
-        "SELECT lp.*, "
-        " (SELECT COUNT(*) FROM scanned_pages sp WHERE sp.case_id = lp.case_id AND sp.page_index = lp.page_index "
-        "   AND sp.status IN ('identified', 'assigned')) AS scans, "
-        " (SELECT COUNT(*) FROM duplicates d WHERE d.case_id = lp.case_id AND d.page_index = lp.page_index "
-        "   AND d.status = 'open') AS open_duplicates "
-        "FROM layout_pages lp WHERE lp.case_id = ? ORDER BY lp.page_index", (case_id,)).fetchall()
-    return tuple(PageState(page_index=r["page_index"], qr=r["qr"], form=r["form"], participant=r["participant"],
-                           slot=r["slot"], page=r["page"], pages=r["pages"], scans=r["scans"],
-                           open_duplicates=r["open_duplicates"]) for r in rows)
 
 
 class IncrementalSource:
@@ -122,7 +109,7 @@ class IncrementalSource:
                 boxes[n] = replace(boxes[n], checked=checked, status=status, reason=reason)
                 cached.values[box_id] = (checked, status, reason)
             cached.record = replace(cached.record, boxes=tuple(boxes), regions=_regions(conn, case_id),
-                                    pages=_pages(conn, case_id))
+                                    pages=load_page_states(conn, case_id))
             self.last_changed = len(changed)
         with self._lock:
             self._cases[case_id] = cached

@@ -16,6 +16,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from softa.storage import process_alive
+
 PAGES_DIR = "pages"
 REGIONS_DIR = "regions"
 #: Region folder names use this many hex digits of a SHA-256: unique in practice, short in paths.
@@ -72,16 +74,6 @@ def _tmp_owner(path: Path) -> int | None:
     return int(pid) if pid.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def leftover_tmp_files(data: Path) -> Iterator[Path]:
     """Temporary files of interrupted writes: their process is gone, or they are older than STALE_TMP_S."""
     if not data.is_dir():
@@ -93,7 +85,7 @@ def leftover_tmp_files(data: Path) -> Iterator[Path]:
             old = path.stat().st_mtime < cutoff
         except OSError:
             continue
-        if old or pid is None or (pid != os.getpid() and not _alive(pid)):
+        if old or pid is None or (pid != os.getpid() and not process_alive(pid)):
             yield path
 
 

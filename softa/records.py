@@ -115,6 +115,20 @@ class CaseRecord:
         return out
 
 
+def load_page_states(conn: sqlite3.Connection, case_id: str) -> tuple[PageState, ...]:
+    """Every layout page of a case with how many scans and open duplicates it has."""
+    page_rows = conn.execute(
+        "SELECT lp.*, "
+        " (SELECT COUNT(*) FROM scanned_pages sp WHERE sp.case_id = lp.case_id AND sp.page_index = lp.page_index "
+        "   AND sp.status IN ('identified', 'assigned')) AS scans, "
+        " (SELECT COUNT(*) FROM duplicates d WHERE d.case_id = lp.case_id AND d.page_index = lp.page_index "
+        "   AND d.status = 'open') AS open_duplicates "
+        "FROM layout_pages lp WHERE lp.case_id = ? ORDER BY lp.page_index", (case_id,)).fetchall()
+    return tuple(PageState(page_index=r["page_index"], qr=r["qr"], form=r["form"], participant=r["participant"],
+                            slot=r["slot"], page=r["page"], pages=r["pages"], scans=r["scans"],
+                            open_duplicates=r["open_duplicates"]) for r in page_rows)
+
+
 def load_case_record(conn: sqlite3.Connection, case_id: str) -> CaseRecord:
     """Everything stored about one case, with current values joined to the layout."""
     manifest = load_case_manifest(conn, case_id)
@@ -136,14 +150,5 @@ def load_case_record(conn: sqlite3.Connection, case_id: str) -> CaseRecord:
         region_id=r["region_id"], participant=r["participant"], slot=r["slot"], dimension=r["dimension"],
         label=r["label"], image_path=r["image_path"], transcription=r["transcription"],
         status=r["status"] or "missing") for r in region_rows)
-    page_rows = conn.execute(
-        "SELECT lp.*, "
-        " (SELECT COUNT(*) FROM scanned_pages sp WHERE sp.case_id = lp.case_id AND sp.page_index = lp.page_index "
-        "   AND sp.status IN ('identified', 'assigned')) AS scans, "
-        " (SELECT COUNT(*) FROM duplicates d WHERE d.case_id = lp.case_id AND d.page_index = lp.page_index "
-        "   AND d.status = 'open') AS open_duplicates "
-        "FROM layout_pages lp WHERE lp.case_id = ? ORDER BY lp.page_index", (case_id,)).fetchall()
-    pages = tuple(PageState(page_index=r["page_index"], qr=r["qr"], form=r["form"], participant=r["participant"],
-                            slot=r["slot"], page=r["page"], pages=r["pages"], scans=r["scans"],
-                            open_duplicates=r["open_duplicates"]) for r in page_rows)
+    pages = load_page_states(conn, case_id)
     return CaseRecord(manifest=manifest, layout=layout, boxes=boxes, regions=regions, pages=pages)

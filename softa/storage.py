@@ -40,6 +40,17 @@ CORRUPT_HINT = ("zet een reservekopie van de database terug; kopieer of synchron
                 "softa ermee werkt")
 
 
+def process_alive(pid: int) -> bool:
+    """True while process ``pid`` exists (one owned by another user counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _read_only_place(db_path: Path) -> bool:
     """Whether the database file or its folder cannot be written (read-only disk, or no permission)."""
     folder = db_path.parent if str(db_path.parent) else Path(".")
